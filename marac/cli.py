@@ -1,0 +1,175 @@
+"""Command line: ``marac demo`` for a new user, and the commands a deployment needs.
+
+``marac`` is Flask's own command group for this app, so ``marac db upgrade``, ``marac routes`` and
+``marac shell`` work too. The same commands are available as ``flask --app marac ...``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+
+from marac import MIGRATIONS_DIR, audit, seeding
+from marac.domain import Role
+from marac.extensions import db
+from marac.models import Agency, User
+from marac.services import accounts
+
+DEMO_PASSWORD_FILE = "demo_password"  # noqa: S105 - a file name, not a password
+
+
+def migrate_to_current() -> None:
+    """Bring the database to the current schema (creating it if it is empty)."""
+    upgrade(directory=MIGRATIONS_DIR)
+
+
+def demo_password(instance_path: Path) -> tuple[str, bool]:
+    """The instance's demo password, created on first use. Returns (password, newly created)."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    path = instance_path / DEMO_PASSWORD_FILE
+    if path.exists():
+        return path.read_text().strip(), False
+    password = "-".join(secrets.token_hex(3) for _ in range(3))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(password)
+    return password, True
+
+
+def seed_demo_data() -> tuple[list[seeding.DemoLogin], str]:
+    password, fresh = demo_password(Path(current_app.instance_path))
+    logins = seeding.load_demo(db.session, accounts.hash_password(password), reset_passwords=fresh)
+    db.session.commit()
+    return logins, password
+
+
+def print_logins(logins: list[seeding.DemoLogin], password: str) -> None:
+    click.echo("Demo logins (synthetic data only), all with the password: " + password)
+    width = max(len(login.username) for login in logins)
+    shown_roles: set[Role] = set()
+    for login in logins:
+        first = "" if login.role in shown_roles else "  <- " + login.role.label
+        shown_roles.add(login.role)
+        click.echo(f"  {login.username:<{width}}  {login.display_name} ({login.agency}){first}")
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create or upgrade the database schema."""
+    migrate_to_current()
+    click.echo("Database is at the current schema.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Load the synthetic demo data (safe to run again: adds nothing twice)."""
+    migrate_to_current()
+    logins, password = seed_demo_data()
+    print_logins(logins, password)
+
+
+@click.command("create-user")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", required=True, help="The person's full name.")
+@click.option("--agency-id", type=int, required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@with_appcontext
+def create_user_command(username: str, display_name: str, agency_id: int, role: str) -> None:
+    """Create an account (the first administrator of a new deployment, for example)."""
+    agency = db.session.get(Agency, agency_id)
+    if agency is None:
+        raise click.UsageError(f"There is no agency with id {agency_id}.")
+    username = username.strip().lower()
+    if db.session.scalar(sa.select(User.id).where(User.username == username)):
+        raise click.UsageError(f"The username {username} is taken.")
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = accounts.password_problem(password)
+    if problem:
+        raise click.UsageError(problem)
+    user = User(
+        username=username,
+        display_name=display_name,
+        agency_id=agency.id,
+        role=Role(role),
+        password_hash=accounts.hash_password(password),
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        "user.create",
+        object_type="user",
+        object_id=user.id,
+        detail=f"{username}: {user.role.label} (from the command line)",
+    )
+    db.session.commit()
+    click.echo(f"Created {username}.")
+
+
+def register_commands(app: Flask) -> None:
+    for command in (init_db_command, seed_demo_command, create_user_command):
+        app.cli.add_command(command)
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int)
+def demo_command(host: str, port: int) -> None:
+    """Set up the demo (SQLite in the instance folder, synthetic data) and serve it."""
+    from werkzeug.serving import run_simple
+
+    from marac import create_app
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo("The demo serves plain HTTP: it listens on this computer only.", err=True)
+        sys.exit(2)
+    # Plain HTTP on the loopback interface: cookies cannot be marked Secure, HSTS makes no sense.
+    app = create_app(
+        {"SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False, "MARAC_HSTS": False}
+    )
+    with app.app_context():
+        migrate_to_current()
+        logins, password = seed_demo_data()
+        database = db.engine.url.render_as_string(hide_password=True)
+    if not _port_is_free(host, port):
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            free = probe.getsockname()[1]
+        click.echo(f"Port {port} is in use; using {free} instead.")
+        port = free
+    click.echo("")
+    click.echo(f"marac demo, database {database}")
+    print_logins(logins, password)
+    click.echo("")
+    click.echo(f"Open http://{host}:{port}/ in your browser. Press Ctrl+C to stop.")
+    sys.stdout.flush()
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+def _create_app_for_cli() -> Flask:
+    from marac import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app_for_cli, help="marac: MARAC coordination service.")
+main.add_command(demo_command)

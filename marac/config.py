@@ -1,0 +1,99 @@
+"""Configuration: environment variables first, safe defaults second.
+
+Every setting can be given as ``MARAC_<NAME>`` in the environment. Nothing secret lives in the
+repository: the session key is read from ``MARAC_SECRET_KEY`` or generated once into the instance
+folder (readable by the service's own user only).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def instance_secret_key(instance_path: Path) -> str:
+    """Read the instance's session key, creating it on first run with owner-only permissions."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        # O_EXCL so two workers starting together cannot both write a different key.
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def default_database_url(instance_path: Path) -> str:
+    return f"sqlite:///{instance_path / 'marac.sqlite3'}"
+
+
+def from_environment(instance_path: Path) -> dict[str, Any]:
+    """Settings for a real deployment (and the demo), read from the environment."""
+    return {
+        "SECRET_KEY": os.environ.get("MARAC_SECRET_KEY") or instance_secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("MARAC_DATABASE_URL")
+        or default_database_url(instance_path),
+        # Cookies are Secure unless the operator says the service is served over plain HTTP
+        # (only the loopback demo does that).
+        "SESSION_COOKIE_SECURE": _env_bool("MARAC_COOKIE_SECURE", True),
+        "REMEMBER_COOKIE_SECURE": _env_bool("MARAC_COOKIE_SECURE", True),
+        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=_env_int("MARAC_SESSION_IDLE_MINUTES", 15)),
+        "MARAC_SESSION_ABSOLUTE_HOURS": _env_int("MARAC_SESSION_ABSOLUTE_HOURS", 10),
+        "MARAC_PROTECTIVE_MARKING": os.environ.get(
+            "MARAC_PROTECTIVE_MARKING", "OFFICIAL-SENSITIVE"
+        ),
+        "MARAC_HSTS": _env_bool("MARAC_HSTS", True),
+    }
+
+
+BASE: dict[str, Any] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    # Lax, not Strict: a link from an email reminder must land signed in.
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "marac_session",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    # "Remember me" would keep a session alive on a shared office computer: never issued.
+    "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+    "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead, which has its own timeouts
+    "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "MARAC_PROTECTIVE_MARKING": "OFFICIAL-SENSITIVE",
+    "MARAC_SESSION_ABSOLUTE_HOURS": 10,
+    "MARAC_HSTS": True,
+    # argon2id parameters (RFC 9106 second recommended option, memory-constrained).
+    "MARAC_ARGON2": {"time_cost": 3, "memory_cost": 64 * 1024, "parallelism": 4},
+    "TESTING": False,
+}
+
+# Tests hash many passwords: cheap parameters keep the suite fast. Never used outside tests.
+TESTING: dict[str, Any] = {
+    "TESTING": True,
+    "SECRET_KEY": "test-only-not-a-secret",
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_SECURE": False,
+    "MARAC_HSTS": False,
+    "MARAC_ARGON2": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
+    "PERMANENT_SESSION_LIFETIME": timedelta(minutes=15),
+}

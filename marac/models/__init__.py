@@ -1,0 +1,24 @@
+"""All models, importable from one place (and registered on the metadata for migrations)."""
+
+from marac.models.agencies import Agency, Area, User
+from marac.models.audit import AuditEntry
+from marac.models.cases import Case, CasePerson, InformationItem, Involvement
+from marac.models.disclosure import DisclosureOverride, SharingConsent
+from marac.models.people import ContactDetails, Person, PersonAlias, Relationship
+
+__all__ = [
+    "Agency",
+    "Area",
+    "AuditEntry",
+    "Case",
+    "CasePerson",
+    "ContactDetails",
+    "DisclosureOverride",
+    "InformationItem",
+    "Involvement",
+    "Person",
+    "PersonAlias",
+    "Relationship",
+    "SharingConsent",
+    "User",
+]

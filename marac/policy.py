@@ -1,0 +1,402 @@
+"""THE disclosure policy: who may see what. Every screen, fragment, PDF, graph and export asks here.
+
+Each question takes the viewer explicitly (``marac.viewer.Viewer``) and the viewer's links to the
+case (``marac.viewer.CaseLinks``), never the request, and answers FULL, SUMMARY (may know it exists,
+in the safe wording given) or WITHHELD, with a reason. Anything the rules do not name is WITHHELD.
+
+The rules, in the order they are applied
+----------------------------------------
+
+Opening a case
+  - Only users of the case's own area. Administrators manage accounts, not cases.
+  - Coordinator and chair: every case of their area.
+  - Perpetrator-facing agencies (behaviour-change programmes): only cases in which their agency
+    works with a perpetrator of that case.
+  - IDVA / partner-contact workers: only cases of people they are the named worker for, so that one
+    partner's worker never reaches another partner's case.
+  - Agency representatives and reviewers: cases on an agenda (listed, heard, closed), and cases
+    their agency referred or works with.
+
+Who is in the case (names, dates of birth, aliases), who referred, which agencies are involved
+  - Perpetrator-facing agencies see in full only the perpetrators they work with; the victim as
+    "the victim" without identity; nobody else at all (even a new partner's existence can leak);
+    not who referred, and no other agency's involvement (either could reveal her engagement).
+  - A relationship is shown only when both people in it are shown in full.
+  - Everyone who may open the case sees the rest in full.
+
+Address and safe contact details
+  - A perpetrator's: everyone who may open the case, except a perpetrator-facing agency that does
+    not work with him.
+  - Anyone else's (victim, child, other adult): the chair, the survivor's own named IDVA/PC worker,
+    and agencies she agreed may have them (her agreement covers her children's). Other MARAC
+    agencies learn only that they are held; perpetrator-facing agencies learn nothing.
+
+Information items, by classification
+  - Perpetrator-facing agencies: their own records in full; items shared with the MARAC about a man
+    they work with, from agency records or his own disclosures, in full; nothing from or about her
+    (victim disclosures and survivor-confidential items are absent); anything else only as "other
+    agencies hold risk information".
+  - Shared with the MARAC: everyone who may open the case.
+  - Survivor confidential: the chair, the survivor's own worker, the worker who recorded it,
+    agencies she agreed to, and agencies named in an override; others learn only that it exists.
+  - Programme confidential (his disclosures in a programme): the programme and the chair; others
+    learn only "the programme recorded a disclosure on <date>", never his words.
+  - Held by the agency, not shared: that agency only; others see the agency and its stated reason.
+  - An override opens one named item to one named agency; never to a perpetrator-facing agency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from marac.domain import (
+    STATUSES_SHARED_WITH_AGENCIES,
+    SURVIVOR_WORKER_KINDS,
+    CaseRole,
+    Classification,
+    ItemSource,
+    Role,
+)
+
+if TYPE_CHECKING:
+    from marac.viewer import CaseLinks, Viewer
+
+
+class Level(Enum):
+    FULL = "full"
+    SUMMARY = "summary"
+    WITHHELD = "withheld"
+
+
+@dataclass(frozen=True)
+class Decision:
+    level: Level
+    reason: str
+    # The safe wording shown in place of the thing itself; set only for SUMMARY.
+    summary: str | None = None
+
+    @property
+    def full(self) -> bool:
+        return self.level is Level.FULL
+
+    @property
+    def withheld(self) -> bool:
+        return self.level is Level.WITHHELD
+
+
+def _full(reason: str) -> Decision:
+    return Decision(Level.FULL, reason)
+
+
+def _summary(reason: str, wording: str) -> Decision:
+    return Decision(Level.SUMMARY, reason, wording)
+
+
+def _withheld(reason: str) -> Decision:
+    return Decision(Level.WITHHELD, reason)
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """What the policy needs to know about an information item (never its text)."""
+
+    id: int
+    about_person_id: int | None
+    source: ItemSource
+    classification: Classification
+    recorded_by_agency_id: int
+    recorded_by_agency_name: str
+    recorded_by_id: int | None
+    recorded_on: date
+    withheld_reason: str | None = None
+
+
+def long_date(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+OTHER_AGENCIES_HOLD_RISK = "Other agencies hold risk information about this case."
+CONTACT_HELD_ELSEWHERE = "Contact details are held by her own worker. Ask them to make contact."
+SURVIVOR_ITEM_EXISTS = "Her own worker holds information she has not agreed to share with you."
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening a case
+
+
+def case_access(viewer: Viewer, links: CaseLinks) -> Decision:
+    if viewer.area_id != links.area_id:
+        return _withheld("case of another area")
+    if viewer.role is Role.ADMINISTRATOR:
+        return _withheld("administrators manage accounts, not cases")
+    # Before any role: a perpetrator-facing agency's users are limited whatever their role.
+    if viewer.perpetrator_facing:
+        if links.agency_works_with & links.with_role(CaseRole.PERPETRATOR):
+            return _full("agency works with the perpetrator")
+        return _withheld("perpetrator-facing agency not working with this perpetrator")
+    if viewer.role in (Role.COORDINATOR, Role.CHAIR):
+        return _full(f"{viewer.role.label} of the area")
+    if viewer.role is Role.SUPPORT_WORKER:
+        if links.allocated:
+            return _full("named worker for someone in the case")
+        return _withheld("not the named worker for anyone in the case")
+    if viewer.role in (Role.AGENCY_REP, Role.REVIEWER):
+        if links.status in STATUSES_SHARED_WITH_AGENCIES:
+            return _full("case is on an agenda of the area")
+        if links.referring_agency_id == viewer.agency_id:
+            return _full("agency made the referral")
+        if links.agency_works_with:
+            return _full("agency works with someone in the case")
+        return _withheld("case not yet listed for a meeting")
+    return _withheld("role not covered by the policy")
+
+
+# ---------------------------------------------------------------------------------------------
+# Who is in the case
+
+_ANONYMOUS_LABELS = {CaseRole.VICTIM: "The victim"}
+
+
+def person_identity(viewer: Viewer, links: CaseLinks, person_id: int) -> Decision:
+    role = links.roles.get(person_id)
+    if role is None or not case_access(viewer, links).full:
+        return _withheld("not in a case the viewer may open")
+    if viewer.perpetrator_facing:
+        if role is CaseRole.PERPETRATOR and person_id in links.agency_works_with:
+            return _full("perpetrator the agency works with")
+        if role in _ANONYMOUS_LABELS:
+            return _summary(
+                "identity withheld from perpetrator-facing agency", _ANONYMOUS_LABELS[role]
+            )
+        return _withheld("not shown to perpetrator-facing agencies")
+    return _full("may open the case")
+
+
+def relationship(viewer: Viewer, links: CaseLinks, person_id: int, other_id: int) -> Decision:
+    """A relationship is about both people: shown only when the viewer may see both in full."""
+    if (
+        person_identity(viewer, links, person_id).full
+        and person_identity(viewer, links, other_id).full
+    ):
+        return _full("both people are shown")
+    return _withheld("one of the people is not shown in full")
+
+
+def referral_source(viewer: Viewer, links: CaseLinks) -> Decision:
+    """Which agency referred. A referral by a victim's service would tell his side she engages."""
+    if not case_access(viewer, links).full:
+        return _withheld("not in a case the viewer may open")
+    if viewer.perpetrator_facing and links.referring_agency_id != viewer.agency_id:
+        return _withheld("would reveal her engagement with services")
+    return _full("may open the case")
+
+
+def involvement(viewer: Viewer, links: CaseLinks, person_id: int, agency_id: int) -> Decision:
+    """Whether the viewer may know that an agency works with a person in the case."""
+    if not person_identity(viewer, links, person_id).full:
+        return _withheld("the person is not shown to the viewer")
+    if viewer.perpetrator_facing and agency_id != viewer.agency_id:
+        return _withheld("other agencies' work is not shown to perpetrator-facing agencies")
+    return _full("may see the person")
+
+
+# ---------------------------------------------------------------------------------------------
+# Address and safe contact details
+
+
+def contact_details(viewer: Viewer, links: CaseLinks, person_id: int) -> Decision:
+    role = links.roles.get(person_id)
+    if role is None or not case_access(viewer, links).full:
+        return _withheld("not in a case the viewer may open")
+    if role is CaseRole.PERPETRATOR:
+        if viewer.perpetrator_facing and person_id not in links.agency_works_with:
+            return _withheld("perpetrator-facing agency not working with him")
+        return _full("perpetrator's contact details are shared with the MARAC")
+    if viewer.perpetrator_facing:
+        return _withheld("never shown to perpetrator-facing agencies")
+    if viewer.role is Role.CHAIR:
+        return _full("chair")
+    if person_id in links.allocated or _own_worker_for_household(links, role):
+        return _full("her own named worker")
+    if person_id in links.consent_contact or (
+        role is CaseRole.CHILD and links.victim_id in links.consent_contact
+    ):
+        return _full("she agreed this agency may have them")
+    return _summary("contact details only for those who must contact her", CONTACT_HELD_ELSEWHERE)
+
+
+def _own_worker_for_household(links: CaseLinks, role: CaseRole) -> bool:
+    """The survivor's own worker also reaches her children, who live where she does."""
+    return role is CaseRole.CHILD and links.victim_id in links.allocated
+
+
+# ---------------------------------------------------------------------------------------------
+# Information items
+
+
+def information_item(viewer: Viewer, links: CaseLinks, item: ItemFacts) -> Decision:
+    if not case_access(viewer, links).full:
+        return _withheld("not in a case the viewer may open")
+    if item.classification not in Classification:
+        return _withheld("unknown classification")
+    own_agency = item.recorded_by_agency_id == viewer.agency_id
+
+    if viewer.perpetrator_facing:
+        return _item_for_perpetrator_side(viewer, links, item, own_agency)
+
+    if item.classification is Classification.MARAC:
+        return _full("shared with the MARAC")
+
+    if item.classification is Classification.SURVIVOR_CONFIDENTIAL:
+        if viewer.role is Role.CHAIR:
+            return _full("chair")
+        if item.recorded_by_id == viewer.user_id:
+            return _full("recorded it")
+        subjects = {links.victim_id, item.about_person_id} - {None}
+        if subjects & links.allocated:
+            return _full("her own named worker")
+        if subjects & links.consent_disclosures:
+            return _full("she agreed this agency may see her disclosures")
+        if item.id in links.overridden_items:
+            return _full("opened to this agency by a recorded override")
+        return _summary("survivor confidential", SURVIVOR_ITEM_EXISTS)
+
+    if item.classification is Classification.PROGRAMME_CONFIDENTIAL:
+        if own_agency:
+            return _full("recorded by this agency")
+        if viewer.role is Role.CHAIR:
+            return _full("chair")
+        if item.id in links.overridden_items:
+            return _full("opened to this agency by a recorded override")
+        return _summary(
+            "programme confidential: only the minimum crosses",
+            f"{item.recorded_by_agency_name} recorded a disclosure by him on "
+            f"{long_date(item.recorded_on)}.",
+        )
+
+    if item.classification is Classification.AGENCY_ONLY:
+        if own_agency:
+            return _full("recorded by this agency")
+        if item.id in links.overridden_items:
+            return _full("opened to this agency by a recorded override")
+        reason = (item.withheld_reason or "no reason given").strip()
+        return _summary(
+            "held by the agency, not shared",
+            f"{item.recorded_by_agency_name} holds information it will not share. Reason: {reason}",
+        )
+
+    return _withheld("classification not covered by the policy")
+
+
+def _item_for_perpetrator_side(
+    viewer: Viewer, links: CaseLinks, item: ItemFacts, own_agency: bool
+) -> Decision:
+    if own_agency:
+        return _full("recorded by this agency")
+    if (
+        item.classification is Classification.SURVIVOR_CONFIDENTIAL
+        or item.source is ItemSource.VICTIM_DISCLOSURE
+    ):
+        return _withheld("nothing she said reaches perpetrator-facing agencies")
+    about_him = (
+        item.about_person_id in links.agency_works_with
+        and links.roles.get(item.about_person_id) is CaseRole.PERPETRATOR
+    )
+    if (
+        item.classification is Classification.MARAC
+        and about_him
+        and item.source in (ItemSource.AGENCY_RECORDS, ItemSource.PERPETRATOR_DISCLOSURE)
+    ):
+        return _full("shared fact about the man the agency works with")
+    return _summary(
+        "perpetrator-facing agencies learn only that risk exists", OTHER_AGENCIES_HOLD_RISK
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Administration
+
+
+def may_administer(viewer: Viewer, area_id: int) -> Decision:
+    if viewer.role is Role.ADMINISTRATOR and viewer.area_id == area_id:
+        return _full("administrator of the area")
+    return _withheld("only the area's administrators manage agencies and users")
+
+
+# ---------------------------------------------------------------------------------------------
+# The same rules as query filters, so lists and search stay fast at scale.
+# tests/test_policy.py forces these to agree with the decisions above.
+
+
+def visible_cases_clause(viewer: Viewer, today: date | None = None) -> sa.ColumnElement[bool]:
+    """A WHERE clause on ``Case`` that keeps exactly the cases ``case_access`` opens."""
+    from marac.models import Case, CasePerson, Involvement
+
+    today = today or date.today()
+    current = sa.or_(Involvement.ended_on.is_(None), Involvement.ended_on > today)
+
+    def involved(*conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        return sa.exists(
+            sa.select(1)
+            .select_from(CasePerson)
+            .join(Involvement, Involvement.person_id == CasePerson.person_id)
+            .where(CasePerson.case_id == Case.id, current, *conditions)
+        )
+
+    in_area = Case.area_id == viewer.area_id
+    if viewer.role is Role.ADMINISTRATOR:
+        return sa.false()
+    if viewer.perpetrator_facing:
+        return sa.and_(
+            in_area,
+            involved(
+                Involvement.agency_id == viewer.agency_id,
+                CasePerson.role == CaseRole.PERPETRATOR,
+            ),
+        )
+    if viewer.role in (Role.COORDINATOR, Role.CHAIR):
+        return in_area
+    if viewer.role is Role.SUPPORT_WORKER:
+        return sa.and_(
+            in_area,
+            involved(
+                Involvement.agency_id == viewer.agency_id,
+                Involvement.worker_id == viewer.user_id,
+                Involvement.kind.in_(SURVIVOR_WORKER_KINDS),
+            ),
+        )
+    if viewer.role in (Role.AGENCY_REP, Role.REVIEWER):
+        return sa.and_(
+            in_area,
+            sa.or_(
+                Case.status.in_(STATUSES_SHARED_WITH_AGENCIES),
+                Case.referring_agency_id == viewer.agency_id,
+                involved(Involvement.agency_id == viewer.agency_id),
+            ),
+        )
+    return sa.false()
+
+
+def searchable_person_clause(viewer: Viewer, today: date | None = None) -> sa.ColumnElement[bool]:
+    """A WHERE clause on ``CasePerson`` keeping only people whose identity ``person_identity``
+    shows in full, so that a name search never confirms someone the viewer may not see."""
+    from marac.models import CasePerson, Involvement
+
+    today = today or date.today()
+    if not viewer.perpetrator_facing:
+        return sa.true()
+    return sa.and_(
+        CasePerson.role == CaseRole.PERPETRATOR,
+        sa.exists(
+            sa.select(1).where(
+                Involvement.person_id == CasePerson.person_id,
+                Involvement.agency_id == viewer.agency_id,
+                sa.or_(Involvement.ended_on.is_(None), Involvement.ended_on > today),
+            )
+        ),
+    )

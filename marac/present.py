@@ -1,0 +1,365 @@
+"""Turns database rows into what one viewer may see. Withheld things are absent, not flagged.
+
+Templates, PDFs and the network picture only ever receive these presented objects. Sensitive
+columns (contact details, item text) are read from the database only for the rows the policy
+has already opened to this viewer.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from marac import policy
+from marac.domain import CaseRole, RelationshipKind
+from marac.models import (
+    Agency,
+    Case,
+    ContactDetails,
+    InformationItem,
+    Involvement,
+    Person,
+    Relationship,
+    User,
+)
+from marac.viewer import CaseLinks, Viewer
+
+ROLE_ORDER = {
+    CaseRole.VICTIM: 0,
+    CaseRole.PERPETRATOR: 1,
+    CaseRole.CHILD: 2,
+    CaseRole.OTHER_ADULT: 3,
+}
+
+
+@dataclass(frozen=True)
+class PresentedContact:
+    address: str | None
+    safe_phone: str | None
+    safe_to_call: bool | None
+    safe_times: str | None
+    may_leave_message: bool | None
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class PresentedPerson:
+    person_id: int
+    role: CaseRole
+    # The name, or the anonymised label ("The victim") when identity is withheld.
+    label: str
+    identified: bool
+    date_of_birth: date | None = None
+    gender_label: str | None = None
+    aliases: tuple[str, ...] = ()
+    contact: PresentedContact | None = None
+    contact_note: str | None = None
+    involvements: tuple[str, ...] = ()
+
+    def age_on(self, day: date) -> int | None:
+        if self.date_of_birth is None:
+            return None
+        dob = self.date_of_birth
+        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+@dataclass(frozen=True)
+class PresentedRelationship:
+    from_label: str
+    kind_label: str
+    to_label: str
+    separated_on: date | None
+
+
+@dataclass(frozen=True)
+class PresentedItem:
+    item_id: int
+    about_label: str
+    text: str
+    source_label: str
+    nature_label: str
+    classification_label: str
+    agency_name: str
+    recorded_by: str | None
+    recorded_on: date
+
+
+@dataclass(frozen=True)
+class PresentedCase:
+    case_id: int
+    reference: str
+    status_label: str
+    referred_on: date
+    referring_agency: str | None
+    people: tuple[PresentedPerson, ...]
+    relationships: tuple[PresentedRelationship, ...]
+    items: tuple[PresentedItem, ...]
+    # Safe wordings for what exists but may not be read, each once.
+    summaries: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case_id: int
+    reference: str
+    status_label: str
+    referred_on: date
+    victim: str | None
+    perpetrators: tuple[str, ...]
+
+
+def _people_labels(
+    viewer: Viewer, links: CaseLinks, people: Mapping[int, Person]
+) -> dict[int, tuple[policy.Decision, str]]:
+    """The decision and the label shown for each person of a case; withheld people are left out."""
+    labels = {}
+    for person_id in links.roles:
+        decision = policy.person_identity(viewer, links, person_id)
+        if decision.full:
+            labels[person_id] = (decision, people[person_id].full_name)
+        elif decision.level is policy.Level.SUMMARY:
+            labels[person_id] = (decision, decision.summary or "Someone")
+    return labels
+
+
+def case_rows(
+    session: Session, viewer: Viewer, cases: Iterable[Case], links: Mapping[int, CaseLinks]
+) -> list[CaseRow]:
+    cases = [c for c in cases if policy.case_access(viewer, links[c.id]).full]
+    person_ids = {pid for c in cases for pid in links[c.id].roles}
+    people = _load_people(session, person_ids)
+    rows = []
+    for case in cases:
+        case_links = links[case.id]
+        labels = _people_labels(viewer, case_links, people)
+        victim = case_links.victim_id
+        perpetrators = sorted(
+            labels[pid][1] for pid in case_links.with_role(CaseRole.PERPETRATOR) if pid in labels
+        )
+        rows.append(
+            CaseRow(
+                case_id=case.id,
+                reference=case.reference,
+                status_label=case.status.label,
+                referred_on=case.referred_on,
+                victim=labels[victim][1] if victim in labels else None,
+                perpetrators=tuple(perpetrators),
+            )
+        )
+    return rows
+
+
+def _load_people(session: Session, person_ids: Iterable[int]) -> dict[int, Person]:
+    ids = set(person_ids)
+    if not ids:
+        return {}
+    rows = session.scalars(
+        sa.select(Person).where(Person.id.in_(ids)).options(selectinload(Person.aliases))
+    )
+    return {p.id: p for p in rows}
+
+
+def present_case(session: Session, viewer: Viewer, case: Case, links: CaseLinks) -> PresentedCase:
+    if not policy.case_access(viewer, links).full:
+        raise PermissionError("present_case called for a case the viewer may not open")
+    people = _load_people(session, links.roles)
+    labels = _people_labels(viewer, links, people)
+
+    contact_decisions = {pid: policy.contact_details(viewer, links, pid) for pid in labels}
+    open_contact_ids = [pid for pid, d in contact_decisions.items() if d.full]
+    contacts = (
+        {
+            c.person_id: c
+            for c in session.scalars(
+                sa.select(ContactDetails).where(ContactDetails.person_id.in_(open_contact_ids))
+            )
+        }
+        if open_contact_ids
+        else {}
+    )
+
+    involvement_lines: dict[int, list[str]] = defaultdict(list)
+    today = date.today()
+    for inv, agency_name, worker_name in session.execute(
+        sa.select(Involvement, Agency.name, User.display_name)
+        .join(Agency, Agency.id == Involvement.agency_id)
+        .outerjoin(User, User.id == Involvement.worker_id)
+        .where(
+            Involvement.person_id.in_(list(labels)),
+            sa.or_(Involvement.ended_on.is_(None), Involvement.ended_on > today),
+        )
+        .order_by(Agency.name)
+    ):
+        if policy.involvement(viewer, links, inv.person_id, inv.agency_id).full:
+            who = f" ({worker_name})" if worker_name else ""
+            involvement_lines[inv.person_id].append(f"{agency_name}: {inv.kind.label}{who}")
+
+    presented_people = []
+    for pid, (decision, label) in labels.items():
+        person = people[pid]
+        contact_decision = contact_decisions[pid]
+        contact = contacts.get(pid)
+        presented_people.append(
+            PresentedPerson(
+                person_id=pid,
+                role=links.roles[pid],
+                label=label,
+                identified=decision.full,
+                date_of_birth=person.date_of_birth if decision.full else None,
+                gender_label=person.gender.label if decision.full else None,
+                aliases=tuple(a.name for a in person.aliases) if decision.full else (),
+                contact=_present_contact(contact) if contact_decision.full and contact else None,
+                contact_note=contact_decision.summary,
+                involvements=tuple(involvement_lines.get(pid, ())),
+            )
+        )
+    presented_people.sort(key=lambda p: (ROLE_ORDER[p.role], p.label))
+
+    relationships = []
+    if len(labels) > 1:
+        for rel in session.scalars(
+            sa.select(Relationship)
+            .where(
+                Relationship.person_id.in_(list(labels)),
+                Relationship.other_person_id.in_(list(labels)),
+            )
+            .order_by(Relationship.id)
+        ):
+            if not policy.relationship(viewer, links, rel.person_id, rel.other_person_id).full:
+                continue
+            relationships.append(
+                PresentedRelationship(
+                    from_label=labels[rel.person_id][1],
+                    kind_label=_relationship_phrase(rel.kind),
+                    to_label=labels[rel.other_person_id][1],
+                    separated_on=rel.separated_on,
+                )
+            )
+
+    items, summaries = _present_items(session, viewer, links, case, labels)
+    referral = policy.referral_source(viewer, links)
+    return PresentedCase(
+        case_id=case.id,
+        reference=case.reference,
+        status_label=case.status.label,
+        referred_on=case.referred_on,
+        referring_agency=case.referring_agency.name
+        if referral.full and case.referring_agency
+        else None,
+        people=tuple(presented_people),
+        relationships=tuple(relationships),
+        items=tuple(items),
+        summaries=tuple(summaries),
+    )
+
+
+_RELATIONSHIP_PHRASES = {
+    RelationshipKind.PARTNER: "is the partner of",
+    RelationshipKind.EX_PARTNER: "is the ex-partner of",
+    RelationshipKind.PARENT: "is a parent of",
+    RelationshipKind.STEP_PARENT: "is a step-parent of",
+    RelationshipKind.SIBLING: "is a sibling of",
+    RelationshipKind.HOUSEHOLD_MEMBER: "lives in the same household as",
+}
+
+
+def _relationship_phrase(kind: RelationshipKind) -> str:
+    return _RELATIONSHIP_PHRASES[kind]
+
+
+def _present_contact(contact: ContactDetails) -> PresentedContact:
+    return PresentedContact(
+        address=contact.address,
+        safe_phone=contact.safe_phone,
+        safe_to_call=contact.safe_to_call,
+        safe_times=contact.safe_times,
+        may_leave_message=contact.may_leave_message,
+        notes=contact.notes,
+    )
+
+
+def _present_items(
+    session: Session,
+    viewer: Viewer,
+    links: CaseLinks,
+    case: Case,
+    labels: Mapping[int, tuple[policy.Decision, str]],
+) -> tuple[list[PresentedItem], list[str]]:
+    # Metadata first, without the text: the text is loaded only for the items the policy opens.
+    rows = session.execute(
+        sa.select(
+            InformationItem.id,
+            InformationItem.about_person_id,
+            InformationItem.source,
+            InformationItem.classification,
+            InformationItem.recorded_by_agency_id,
+            InformationItem.recorded_by_id,
+            InformationItem.recorded_at,
+            InformationItem.withheld_reason,
+            Agency.name,
+        )
+        .join(Agency, Agency.id == InformationItem.recorded_by_agency_id)
+        .where(InformationItem.case_id == case.id)
+        .order_by(InformationItem.recorded_at, InformationItem.id)
+    ).all()
+    decisions = {}
+    for row in rows:
+        facts = policy.ItemFacts(
+            id=row.id,
+            about_person_id=row.about_person_id,
+            source=row.source,
+            classification=row.classification,
+            recorded_by_agency_id=row.recorded_by_agency_id,
+            recorded_by_agency_name=row.name,
+            recorded_by_id=row.recorded_by_id,
+            recorded_on=row.recorded_at.date(),
+            withheld_reason=row.withheld_reason,
+        )
+        decisions[row.id] = policy.information_item(viewer, links, facts)
+
+    open_ids = [item_id for item_id, d in decisions.items() if d.full]
+    full_items = (
+        {
+            item.id: item
+            for item in session.scalars(
+                sa.select(InformationItem)
+                .where(InformationItem.id.in_(open_ids))
+                .options(selectinload(InformationItem.recorded_by))
+            )
+        }
+        if open_ids
+        else {}
+    )
+
+    presented: list[PresentedItem] = []
+    summaries: list[str] = []
+    for row in rows:
+        decision = decisions[row.id]
+        if decision.full:
+            item = full_items[row.id]
+            about = (
+                labels[item.about_person_id][1]
+                if item.about_person_id in labels
+                else "The household"
+            )
+            presented.append(
+                PresentedItem(
+                    item_id=item.id,
+                    about_label=about,
+                    text=item.text,
+                    source_label=item.source.label,
+                    nature_label=item.nature.label,
+                    classification_label=item.classification.label,
+                    agency_name=row.name,
+                    recorded_by=item.recorded_by.display_name if item.recorded_by else None,
+                    recorded_on=item.recorded_at.date(),
+                )
+            )
+        elif decision.level is policy.Level.SUMMARY and decision.summary not in summaries:
+            summaries.append(decision.summary)
+    return presented, summaries

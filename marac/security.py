@@ -1,0 +1,93 @@
+"""Sign-in sessions, security headers and caching rules for every response."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Flask, Response, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+from marac.extensions import db, htmx, login_manager
+from marac.models import User
+
+SIGNED_IN_AT = "signed_in_at"
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+
+
+def _redirect_to_login() -> Response:
+    target = url_for("auth.login", next=_safe_next_for_current_request())
+    if htmx:
+        # A fragment request cannot follow a redirect into a page: tell htmx to load it whole.
+        response = Response(status=401)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+def _safe_next_for_current_request() -> str | None:
+    if request.method != "GET" or htmx:
+        return None
+    return request.full_path.rstrip("?") if request.full_path else None
+
+
+def configure(app: Flask) -> None:
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(session_token: str) -> User | None:
+        return db.session.scalar(sa.select(User).where(User.session_token == session_token))
+
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Response:
+        flash("Please sign in to continue.", "info")
+        return _redirect_to_login()
+
+    @app.before_request
+    def enforce_absolute_timeout() -> Response | None:
+        if not current_user.is_authenticated:
+            return None
+        started = session.get(SIGNED_IN_AT)
+        limit = timedelta(hours=app.config["MARAC_SESSION_ABSOLUTE_HOURS"])
+        try:
+            started_at = datetime.fromisoformat(started) if started else None
+        except ValueError:
+            started_at = None
+        if started_at is None or datetime.now(UTC) - started_at > limit:
+            logout_user()
+            session.clear()
+            flash("Your session has ended. Please sign in again.", "info")
+            return _redirect_to_login()
+        return None
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+        if app.config.get("MARAC_HSTS") and request.is_secure:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if request.endpoint != "static":
+            # Case data must not stay in a shared office computer's browser cache or history.
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
+        return response

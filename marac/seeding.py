@@ -1,0 +1,371 @@
+"""Loads the synthetic demo from ``seeds/demo.toml``. Loading twice changes nothing.
+
+Every record is found by its natural key before it is created (area code, agency name, username,
+a person's name and date of birth, case reference, ...), so a second run adds nothing.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from marac.config import PROJECT_ROOT
+from marac.domain import (
+    AgencyKind,
+    AgencySide,
+    CaseRole,
+    CaseStatus,
+    Classification,
+    Gender,
+    InvolvementKind,
+    ItemNature,
+    ItemSource,
+    OverrideGround,
+    RelationshipKind,
+    Role,
+)
+from marac.models import (
+    Agency,
+    Area,
+    Case,
+    CasePerson,
+    ContactDetails,
+    DisclosureOverride,
+    InformationItem,
+    Involvement,
+    Person,
+    PersonAlias,
+    Relationship,
+    SharingConsent,
+    User,
+)
+
+DEMO_FILE = PROJECT_ROOT / "seeds" / "demo.toml"
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    display_name: str
+    role: Role
+    agency: str
+
+
+@dataclass
+class _Loaded:
+    areas: dict[str, Area] = field(default_factory=dict)
+    agencies: dict[str, Agency] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+    cases: dict[str, Case] = field(default_factory=dict)
+    items: dict[str, InformationItem] = field(default_factory=dict)
+
+
+def read_demo(path: Path = DEMO_FILE) -> dict[str, Any]:
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def load_demo(
+    session: Session,
+    password_hash: str,
+    *,
+    reset_passwords: bool = False,
+    path: Path = DEMO_FILE,
+) -> list[DemoLogin]:
+    """Create whatever of the demo is missing; every demo user gets ``password_hash``.
+
+    Existing users keep their password unless ``reset_passwords`` is set. Flushes, never commits.
+    """
+    data = read_demo(path)
+    loaded = _Loaded()
+    for spec in data["areas"]:
+        loaded.areas[spec["code"]] = _area(session, spec)
+    for spec in data["agencies"]:
+        loaded.agencies[spec["key"]] = _agency(session, loaded, spec)
+    for spec in data["users"]:
+        loaded.users[spec["username"]] = _user(
+            session, loaded, spec, password_hash, reset_passwords
+        )
+    for spec in data["people"]:
+        loaded.people[spec["key"]] = _person(session, loaded.areas[spec["area"]].id, spec)
+    for spec in data["relationships"]:
+        _relationship(session, loaded, spec)
+    for spec in data["cases"]:
+        loaded.cases[spec["ref"]] = _case(session, loaded, spec)
+    for spec in data["involvements"]:
+        _involvement(session, loaded, spec)
+    for spec in data["consents"]:
+        _consent(session, loaded, spec)
+    for spec in data["items"]:
+        loaded.items[spec["key"]] = _item(session, loaded, spec)
+    for spec in data["overrides"]:
+        _override(session, loaded, spec)
+    session.flush()
+    return [
+        DemoLogin(u.username, u.display_name, u.role, u.agency.name) for u in loaded.users.values()
+    ]
+
+
+def _first(session: Session, statement: sa.Select) -> Any:
+    return session.scalars(statement.limit(1)).first()
+
+
+def _area(session: Session, spec: dict[str, Any]) -> Area:
+    area = _first(session, sa.select(Area).where(Area.code == spec["code"]))
+    if area is None:
+        area = Area(code=spec["code"], name=spec["name"])
+        session.add(area)
+        session.flush()
+    return area
+
+
+def _agency(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> Agency:
+    area = loaded.areas[spec["area"]]
+    agency = _first(
+        session, sa.select(Agency).where(Agency.area_id == area.id, Agency.name == spec["name"])
+    )
+    if agency is None:
+        agency = Agency(
+            area_id=area.id,
+            name=spec["name"],
+            kind=AgencyKind(spec["kind"]),
+            side=AgencySide(spec["side"]),
+        )
+        session.add(agency)
+        session.flush()
+    return agency
+
+
+def _user(
+    session: Session, loaded: _Loaded, spec: dict[str, Any], password_hash: str, reset: bool
+) -> User:
+    user = _first(session, sa.select(User).where(User.username == spec["username"]))
+    if user is None:
+        user = User(
+            username=spec["username"],
+            display_name=spec["name"],
+            role=Role(spec["role"]),
+            agency_id=loaded.agencies[spec["agency"]].id,
+            password_hash=password_hash,
+        )
+        session.add(user)
+        session.flush()
+    elif reset:
+        user.password_hash = password_hash
+        user.end_sessions()
+    return user
+
+
+def _person(session: Session, area_id: int, spec: dict[str, Any]) -> Person:
+    dob = spec.get("dob")
+    person = _first(
+        session,
+        sa.select(Person).where(
+            Person.area_id == area_id,
+            Person.given_name == spec["given"],
+            Person.family_name == spec["family"],
+            Person.date_of_birth == dob if dob else Person.date_of_birth.is_(None),
+        ),
+    )
+    if person is None:
+        person = Person(
+            area_id=area_id,
+            given_name=spec["given"],
+            family_name=spec["family"],
+            date_of_birth=dob,
+            gender=Gender(spec.get("gender", "not_known")),
+            aliases=[PersonAlias(name=name) for name in spec.get("aliases", [])],
+        )
+        if "contact" in spec:
+            person.contact = ContactDetails(**spec["contact"])
+        session.add(person)
+        session.flush()
+    return person
+
+
+def _relationship(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> None:
+    person = loaded.people[spec["person"]]
+    other = loaded.people[spec["other"]]
+    kind = RelationshipKind(spec["kind"])
+    exists = _first(
+        session,
+        sa.select(Relationship).where(
+            Relationship.person_id == person.id,
+            Relationship.other_person_id == other.id,
+            Relationship.kind == kind,
+        ),
+    )
+    if exists is None:
+        session.add(
+            Relationship(
+                person_id=person.id,
+                other_person_id=other.id,
+                kind=kind,
+                started_on=spec.get("started_on"),
+                separated_on=spec.get("separated_on"),
+            )
+        )
+
+
+def _member(session: Session, loaded: _Loaded, area_id: int, spec: str | dict[str, Any]) -> Person:
+    if isinstance(spec, str):
+        return loaded.people[spec]
+    return _person(session, area_id, spec)
+
+
+def _case(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> Case:
+    case = _first(session, sa.select(Case).where(Case.reference == spec["ref"]))
+    if case is not None:
+        return case
+    area = loaded.areas[spec["ref"].split("-")[0]]
+    case = Case(
+        area_id=area.id,
+        reference=spec["ref"],
+        status=CaseStatus(spec["status"]),
+        referring_agency_id=loaded.agencies[spec["referring"]].id,
+        referred_on=spec["referred_on"],
+        closed_on=spec.get("closed_on"),
+    )
+    members = [(CaseRole.VICTIM, spec["victim"])]
+    members += [(CaseRole.PERPETRATOR, p) for p in spec.get("perpetrators", [])]
+    members += [(CaseRole.CHILD, p) for p in spec.get("children", [])]
+    members += [(CaseRole.OTHER_ADULT, p) for p in spec.get("others", [])]
+    people = []
+    for role, member in members:
+        person = _member(session, loaded, area.id, member)
+        people.append(person)
+        case.members.append(CasePerson(person_id=person.id, role=role))
+    session.add(case)
+    session.flush()
+    victim, *rest = people
+    if len(spec.get("perpetrators", [])) and not isinstance(spec["victim"], str):
+        # Inline households: record the partnership and parenthood the case implies.
+        perpetrator = rest[0]
+        session.add(
+            Relationship(
+                person_id=perpetrator.id, other_person_id=victim.id, kind=RelationshipKind.PARTNER
+            )
+        )
+        for child in rest[len(spec["perpetrators"]) :]:
+            session.add(
+                Relationship(
+                    person_id=victim.id, other_person_id=child.id, kind=RelationshipKind.PARENT
+                )
+            )
+    if "item" in spec:
+        recorded = datetime.combine(spec["referred_on"], time(12, 0), tzinfo=UTC)
+        session.add(
+            InformationItem(
+                case_id=case.id,
+                about_person_id=victim.id,
+                text=spec["item"]["text"],
+                source=ItemSource.AGENCY_RECORDS,
+                nature=ItemNature.FACT,
+                classification=Classification.MARAC,
+                recorded_by_agency_id=loaded.agencies[spec["item"]["agency"]].id,
+                recorded_at=recorded,
+            )
+        )
+    return case
+
+
+def _involvement(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> None:
+    agency = loaded.agencies[spec["agency"]]
+    person = loaded.people[spec["person"]]
+    kind = InvolvementKind(spec["kind"])
+    exists = _first(
+        session,
+        sa.select(Involvement).where(
+            Involvement.agency_id == agency.id,
+            Involvement.person_id == person.id,
+            Involvement.kind == kind,
+        ),
+    )
+    if exists is None:
+        worker = loaded.users[spec["worker"]] if "worker" in spec else None
+        session.add(
+            Involvement(
+                agency_id=agency.id,
+                person_id=person.id,
+                worker_id=worker.id if worker else None,
+                kind=kind,
+                started_on=spec["started_on"],
+            )
+        )
+
+
+def _consent(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> None:
+    agency = loaded.agencies[spec["agency"]]
+    person = loaded.people[spec["person"]]
+    exists = _first(
+        session,
+        sa.select(SharingConsent).where(
+            SharingConsent.agency_id == agency.id, SharingConsent.person_id == person.id
+        ),
+    )
+    if exists is None:
+        session.add(
+            SharingConsent(
+                person_id=person.id,
+                agency_id=agency.id,
+                covers_disclosures=spec["disclosures"],
+                covers_contact=spec["contact"],
+                given_on=spec["given_on"],
+            )
+        )
+
+
+def _item(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> InformationItem:
+    case = loaded.cases[spec["case"]]
+    existing = _first(
+        session,
+        sa.select(InformationItem).where(
+            InformationItem.case_id == case.id, InformationItem.text == spec["text"]
+        ),
+    )
+    if existing is not None:
+        return existing
+    recorded_on: date = spec["recorded_on"]
+    item = InformationItem(
+        case_id=case.id,
+        about_person_id=loaded.people[spec["about"]].id if "about" in spec else None,
+        text=spec["text"],
+        source=ItemSource(spec["source"]),
+        nature=ItemNature(spec["nature"]),
+        classification=Classification(spec["classification"]),
+        withheld_reason=spec.get("withheld_reason"),
+        recorded_by_agency_id=loaded.agencies[spec["agency"]].id,
+        recorded_by_id=loaded.users[spec["by"]].id if "by" in spec else None,
+        recorded_at=datetime.combine(recorded_on, time(12, 0), tzinfo=UTC),
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def _override(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> None:
+    item = loaded.items[spec["item"]]
+    agency = loaded.agencies[spec["agency"]]
+    exists = _first(
+        session,
+        sa.select(DisclosureOverride).where(
+            DisclosureOverride.item_id == item.id, DisclosureOverride.agency_id == agency.id
+        ),
+    )
+    if exists is None:
+        session.add(
+            DisclosureOverride(
+                item_id=item.id,
+                agency_id=agency.id,
+                ground=OverrideGround(spec["ground"]),
+                reason=spec["reason"],
+                created_by_id=loaded.users[spec["by"]].id,
+            )
+        )

@@ -1,0 +1,25 @@
+"""The web layer: one blueprint per domain, each route declaring its access rule."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Flask
+
+from marac.domain import Role
+from marac.web import access, admin, auth, cases, errors, main
+
+
+def register_blueprints(app: Flask) -> None:
+    app.before_request(access.refuse_undeclared_routes)
+    for blueprint in (main.bp, auth.bp, cases.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    errors.register(app)
+
+    @app.context_processor
+    def template_globals() -> dict[str, object]:
+        return {
+            "protective_marking": app.config["MARAC_PROTECTIVE_MARKING"],
+            "Role": Role,
+            "today": date.today(),
+        }

@@ -1,0 +1,109 @@
+"""Load, check, act: the access rule every route declares, enforced before the view runs.
+
+Each view is decorated with exactly one of ``public``, ``signed_in`` or ``case_route``. A view
+without a declaration is refused (fail closed), and tests/test_routes.py walks the URL map to
+prove every route has one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import abort, current_app, g, request
+from flask_login import current_user
+
+from marac import audit, policy
+from marac.domain import Role
+from marac.extensions import db, login_manager
+from marac.models import Case
+from marac.viewer import CaseLinks, Viewer, links_for_case, viewer_for
+
+ACCESS_ATTR = "_marac_access"
+View = TypeVar("View", bound=Callable[..., Any])
+
+# Flask's own static file route serves only files from static/, never data.
+BUILT_IN_PUBLIC_ENDPOINTS = frozenset({"static"})
+
+
+def _declare(view: Callable[..., Any], rule: str) -> None:
+    setattr(view, ACCESS_ATTR, rule)
+
+
+def public(view: View) -> View:
+    _declare(view, "public")
+    return view
+
+
+def current_viewer() -> Viewer:
+    if "viewer" not in g:
+        g.viewer = viewer_for(current_user)
+    return g.viewer
+
+
+def signed_in(*roles: Role) -> Callable[[View], View]:
+    """The user must be signed in and, when roles are named, hold one of them."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if roles and current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        _declare(wrapper, "signed_in")
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def case_route(view: View) -> View:
+    """Loads the case named by ``case_id`` and lets the view run only if the policy opens it.
+
+    The view receives ``case``, ``viewer`` and ``links``. A case that does not exist and a case the
+    viewer may not open get the same 404, so ids cannot be probed.
+    """
+
+    @wraps(view)
+    def wrapper(*args: Any, case_id: int, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        viewer = current_viewer()
+        case, links = load_case(viewer, case_id)
+        return view(*args, case=case, viewer=viewer, links=links, **kwargs)
+
+    _declare(wrapper, "case")
+    return wrapper  # type: ignore[return-value]
+
+
+def load_case(viewer: Viewer, case_id: int) -> tuple[Case, CaseLinks]:
+    case = db.session.get(Case, case_id)
+    if case is not None:
+        links = links_for_case(db.session, viewer, case)
+        decision = policy.case_access(viewer, links)
+        if decision.full:
+            return case, links
+        audit.record("case.refused", object_type="case", object_id=case_id, detail=decision.reason)
+        # The refusal is recorded even though the 404 rolls the request back.
+        db.session.commit()
+    abort(404)
+
+
+def refuse_undeclared_routes() -> None:
+    """before_request: a view that declares no access rule is never run."""
+    if request.endpoint is None or request.endpoint in BUILT_IN_PUBLIC_ENDPOINTS:
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, ACCESS_ATTR, None) is None:
+        abort(403)
+
+
+def first_or_404(statement: sa.Select[Any]) -> Any:
+    result = db.session.scalar(statement)
+    if result is None:
+        abort(404)
+    return result

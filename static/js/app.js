@@ -1,0 +1,43 @@
+// Behaviour for every page. No inline scripts: the Content-Security-Policy forbids them.
+(function () {
+  "use strict";
+
+  // htmx sends the CSRF token as a header on every request it makes.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) {
+      event.detail.headers["X-CSRFToken"] = meta.getAttribute("content");
+    }
+  });
+
+  // htmx does not swap error answers; show their message in the page's alert region instead.
+  document.addEventListener("htmx:responseError", function (event) {
+    var region = document.getElementById("live-alert");
+    if (!region) { return; }
+    var status = event.detail.xhr.status;
+    var text = "The service could not do that (error " + status + "). Nothing was lost: try again.";
+    if (status === 409) {
+      text = "Someone else changed this first. Reload to see the latest version; nothing you typed was saved.";
+    } else if (status === 403 || status === 404) {
+      text = "That is not open to you.";
+    }
+    region.textContent = text;
+    region.hidden = false;
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    var region = document.getElementById("live-alert");
+    if (!region) { return; }
+    region.textContent = "The service could not be reached. Check your connection and try again.";
+    region.hidden = false;
+  });
+
+  // Buttons that ask before they act, e.g. ending another user's sessions.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+    }
+  });
+})();

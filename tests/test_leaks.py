@@ -1,0 +1,145 @@
+"""Leak tests over the demo: for every demo user, every page and fragment they can reach.
+
+The expected answer comes from seeds/demo-canaries.toml, written by hand. For each user the whole
+text of every response (raw HTML, so attributes and comments count too) is searched for every
+canary: the ones the user may not see must be absent, and the ones they may see must be present
+(which also proves the pages were really fetched and filled).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from marac import MIGRATIONS_DIR
+from marac.config import PROJECT_ROOT
+from marac.extensions import db
+from marac.models import Case, User
+from marac.seeding import load_demo
+from marac.services import accounts
+
+from .conftest import PASSWORD, DatabaseFactory, login, make_test_app
+
+CANARY_FILE = PROJECT_ROOT / "seeds" / "demo-canaries.toml"
+
+
+def read_canary_table(path: Path = CANARY_FILE) -> dict[str, frozenset[str]]:
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    groups = data["groups"]
+
+    def expand(entries: list[str]) -> frozenset[str]:
+        users: set[str] = set()
+        for entry in entries:
+            users.update(groups[entry[1:]] if entry.startswith("@") else [entry])
+        return frozenset(users)
+
+    table = {token: expand(users) for token, users in data["canaries"].items()}
+    table.update({name: expand(users) for name, users in data["identities"].items()})
+    return table
+
+
+CANARIES = read_canary_table()
+
+
+@pytest.fixture(scope="session")
+def demo_app(databases: DatabaseFactory) -> Iterator[Flask]:
+    """The demo, loaded once through the migrations, as the demo command loads it."""
+    from flask_migrate import upgrade
+
+    app = make_test_app(databases.new("demo"))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        load_demo(db.session, accounts.hash_password(PASSWORD))
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_usernames(demo_app: Flask) -> list[str]:
+    with demo_app.app_context():
+        return list(db.session.scalars(sa.select(User.username).order_by(User.username)))
+
+
+@pytest.fixture(scope="session")
+def demo_case_ids(demo_app: Flask) -> list[int]:
+    with demo_app.app_context():
+        return list(db.session.scalars(sa.select(Case.id).order_by(Case.id)))
+
+
+def everything_seen_by(client: FlaskClient, case_ids: list[int]) -> tuple[str, Counter[int]]:
+    """The raw text of every page and fragment a signed-in user can reach, and status counts."""
+    pages: list[str] = []
+    statuses: Counter[int] = Counter()
+
+    def fetch(path: str, **headers: str) -> None:
+        response = client.get(path, headers=headers)
+        statuses[response.status_code] += 1
+        pages.append(response.get_data(as_text=True))
+
+    fetch("/cases/")
+    fetch("/cases/", **{"HX-Request": "true"})
+    for page in range(2, 4):
+        fetch(f"/cases/?page={page}")
+    for case_id in case_ids:
+        fetch(f"/cases/{case_id}")
+        fetch(f"/cases/{case_id}", **{"HX-Request": "true"})
+    return "\n".join(pages), statuses
+
+
+def test_the_table_names_only_demo_users(demo_usernames: list[str]) -> None:
+    named = set().union(*CANARIES.values())
+    assert named <= set(demo_usernames), named - set(demo_usernames)
+
+
+def test_every_canary_in_the_table_is_in_the_demo_data() -> None:
+    demo_text = (PROJECT_ROOT / "seeds" / "demo.toml").read_text()
+    tokens = {t for t in CANARIES if t.startswith("CNY")}
+    # Every canary in the table is in the data, and every canary in the data has a line.
+    assert set(re.findall(r"CNY[A-Z]\d\d", demo_text)) == tokens
+
+
+def test_case_pages_leak_nothing_to_any_demo_user(
+    demo_app: Flask, demo_usernames: list[str], demo_case_ids: list[int]
+) -> None:
+    failures: list[str] = []
+    for username in demo_usernames:
+        client = demo_app.test_client()
+        assert login(client, username).status_code == 302, username
+        text, statuses = everything_seen_by(client, demo_case_ids)
+        unexpected = set(statuses) - {200, 404}
+        if unexpected:
+            failures.append(f"{username}: answers {sorted(unexpected)}")
+        for canary, allowed in CANARIES.items():
+            present = canary in text
+            if present and username not in allowed:
+                failures.append(f"LEAK: {username} can see {canary}")
+            if not present and username in allowed:
+                failures.append(f"MISSING: {username} should see {canary} but does not")
+    assert not failures, "\n".join(failures)
+
+
+def test_name_search_never_confirms_a_hidden_person(demo_app: Flask) -> None:
+    """The programme may not learn who his partners are by searching their names."""
+    client = demo_app.test_client()
+    login(client, "programme")
+    from .conftest import csrf_token
+
+    token = csrf_token(client, "/cases/")
+    for name in ("Megan", "Thorne", "Sophie", "Calder", "Hannah", "Ruby", "Carol"):
+        response = client.post("/cases/", data={"q": name, "csrf_token": token})
+        text = response.get_data(as_text=True)
+        assert "0 cases" in text, name
+        assert "NM-2026-0101" not in text and "NM-2026-0102" not in text, name
+    found = client.post("/cases/", data={"q": "Ashdown", "csrf_token": token})
+    assert "3 cases" in found.get_data(as_text=True)

@@ -1,0 +1,3 @@
+from marac import create_app
+
+app = create_app()
