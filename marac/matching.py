@@ -157,9 +157,13 @@ def compare_part(typed: str, stored: str, *, given: bool) -> PartMatch | None:
     return None
 
 
+EARLIEST_BIRTH_YEAR = 1900
+
+
 def dob_variants(day: date) -> set[date]:
     """Dates a mistyped date of birth may really be: adjacent digits swapped in DDMMYYYY, or the
-    day and month swapped. The date itself is not included."""
+    day and month swapped. The date itself is not included, nor dates no one alive was born on
+    (a swap across month and year can make 7991)."""
     digits = f"{day.day:02d}{day.month:02d}{day.year:04d}"
     found = set()
     for i in range(len(digits) - 1):
@@ -174,7 +178,8 @@ def dob_variants(day: date) -> set[date]:
         except ValueError:
             pass
     found.discard(day)
-    return found
+    latest = date.today().year
+    return {d for d in found if EARLIEST_BIRTH_YEAR <= d.year <= latest}
 
 
 @dataclass(frozen=True)
