@@ -21,7 +21,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 
 from marac.checklists import Checklist
 from marac.domain import CaseRole, ChecklistAnswer, Gender
@@ -62,6 +62,16 @@ class PlainDateField(DateField):
             super().process_formdata(valuelist)
         except ValueError as error:
             raise ValueError("Enter a real date, for example 1991-07-02.") from error
+
+
+class CountField(IntegerField):
+    """A whole number whose error says what to type."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Enter a whole number, for example 0 or 3.") from error
 
 
 def length(limit: int) -> Length:
@@ -136,7 +146,7 @@ class ReferralFormBase(FlaskForm):
         "Date of the latest incident",
         validators=[InputRequired("Enter the date of the latest incident.")],
     )
-    police_callouts = IntegerField(
+    police_callouts = CountField(
         "Police call-outs for domestic abuse in the last 12 months",
         validators=[
             InputRequired("Enter the number of call-outs, or 0 if there were none."),
@@ -223,10 +233,20 @@ class ReferralFormBase(FlaskForm):
         return ok
 
 
+class AnswerField(RadioField):
+    """One risk factor's answer: yes, no, don't know or not asked, and nothing else."""
+
+    def pre_validate(self, form: Form) -> None:
+        if not self.data:
+            return  # InputRequired says what is missing
+        if self.data not in {value for value, _label, *_ in self.iter_choices()}:
+            raise StopValidation("Answer yes, no, don't know or not asked.")
+
+
 @cache
 def checklist_form(checklist: Checklist) -> type[Form]:
     fields = {
-        factor.key: RadioField(
+        factor.key: AnswerField(
             factor.question,
             choices=enum_choices(ChecklistAnswer),
             default=ChecklistAnswer.NOT_ASKED.value,
