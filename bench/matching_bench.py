@@ -185,19 +185,22 @@ def main() -> int:
         queries = typed_queries(people, args.queries)
         allowed = sa.true()  # the coordinator's view: every match in the area
         for label, with_dob in (("without date of birth", False), ("with date of birth", True)):
-            times, found, hits = [], [], 0
+            times, found, hits, crowded = [], [], 0, 0
             for given, family, dob in queries:
                 query = matching.Query(given, family, dob if with_dob else None)
                 started = time.perf_counter()
-                candidates = matching.find_candidates(db.session, 1, query, allowed=allowed)
+                result = matching.find_candidates(db.session, 1, query, allowed=allowed)
                 times.append((time.perf_counter() - started) * 1000)
+                candidates = result.candidates
+                crowded += result.crowded
                 found.append(len(candidates))
                 hits += bool(candidates)
             median, p95 = statistics.median(times), percentile(times, 95)
             print(
                 f"{label}: median {median:.1f} ms, p95 {p95:.1f} ms, max {max(times):.1f} ms; "
                 f"queries with a candidate {hits}/{len(times)}; "
-                f"mean candidates {statistics.mean(found):.1f}"
+                f"mean candidates {statistics.mean(found):.1f}; name shared by more than "
+                f"{matching.CANDIDATE_CAP} people: {crowded}"
             )
             results[label] = {
                 "median_ms": round(median, 2),
@@ -205,6 +208,7 @@ def main() -> int:
                 "max_ms": round(max(times), 2),
                 "queries": len(times),
                 "with_candidates": hits,
+                "crowded": crowded,
             }
         db.session.remove()
         db.engine.dispose()

@@ -48,8 +48,9 @@ from marac.domain import Gender
 
 NICKNAME_FILE = PROJECT_ROOT / "seeds" / "nicknames.toml"
 MAX_TOTAL_TYPOS = 2
-# A date of birth draws at most this many people into scoring (a day has ~40 per million).
-DOB_CANDIDATE_LIMIT = 2000
+# At most this many people are drawn into scoring by each retrieval step. More than that share
+# the typed name (or birthday): the screen asks for a date of birth rather than guess.
+CANDIDATE_CAP = 300
 DEFAULT_LIMIT = 10
 
 
@@ -435,13 +436,18 @@ def _variants(typed: str, vocabulary: Iterable[str], *, given: bool) -> set[str]
 
 def candidate_ids(
     session: Session, area_id: int, query: Query, exclude: Collection[int] = ()
-) -> dict[int, list[KnownName]]:
-    """Step 1: the people worth scoring, with every name they are known by."""
+) -> tuple[dict[int, list[KnownName]], bool]:
+    """Step 1: the people worth scoring, with every name they are known by, and whether the
+    search was cut short because too many people share the name (a date of birth narrows it).
+
+    With a date of birth, people recorded with a conflicting one are left out here already:
+    the scoring would rule them out anyway.
+    """
     from marac.models import NameVariantKey, Person, PersonName
 
     given, family = query.given_key, query.family_key
     if len(given) < 2 or len(family) < 2:
-        return {}
+        return {}, False
     vocabulary = set(
         session.scalars(
             sa.select(NameVariantKey.name)
@@ -449,40 +455,51 @@ def candidate_ids(
             .distinct()
         )
     )
-    orders = [(given, family), (family, given)]
+    days = (
+        sorted({query.date_of_birth} | dob_variants(query.date_of_birth))
+        if query.date_of_birth
+        else []
+    )
     person_ids: set[int] = set()
-    for typed_given, typed_family in orders:
-        given_names = _variants(typed_given, vocabulary, given=True)
-        family_names = _variants(typed_family, vocabulary, given=False)
-        person_ids.update(
-            session.scalars(
-                sa.select(PersonName.person_id).where(
-                    PersonName.area_id == area_id,
-                    PersonName.family_key.in_(sorted(family_names)),
-                    PersonName.given_key.in_(sorted(given_names)),
-                )
-            )
+    crowded = False
+    for typed_given, typed_family in ((given, family), (family, given)):
+        statement = sa.select(PersonName.person_id).where(
+            PersonName.area_id == area_id,
+            PersonName.family_key.in_(sorted(_variants(typed_family, vocabulary, given=False))),
+            PersonName.given_key.in_(sorted(_variants(typed_given, vocabulary, given=True))),
         )
-    if query.date_of_birth:
-        days = sorted({query.date_of_birth} | dob_variants(query.date_of_birth))
-        person_ids.update(
-            session.scalars(
-                sa.select(Person.id)
-                .where(Person.area_id == area_id, Person.date_of_birth.in_(days))
-                .limit(DOB_CANDIDATE_LIMIT)
+        if days:
+            statement = statement.join(Person, Person.id == PersonName.person_id).where(
+                sa.or_(Person.date_of_birth.in_(days), Person.date_of_birth.is_(None))
             )
-        )
+        found = session.scalars(statement.limit(CANDIDATE_CAP + 1)).all()
+        crowded = crowded or len(found) > CANDIDATE_CAP
+        person_ids.update(found[:CANDIDATE_CAP])
+    if days:
+        found = session.scalars(
+            sa.select(Person.id)
+            .where(Person.area_id == area_id, Person.date_of_birth.in_(days))
+            .limit(CANDIDATE_CAP + 1)
+        ).all()
+        crowded = crowded or len(found) > CANDIDATE_CAP
+        person_ids.update(found[:CANDIDATE_CAP])
     person_ids -= set(exclude)
     names: dict[int, list[KnownName]] = defaultdict(list)
-    for start in range(0, len(person_ids), 900):
-        chunk = sorted(person_ids)[start : start + 900]
+    for chunk in _chunks(sorted(person_ids), 900):
         for row in session.execute(
             sa.select(PersonName.person_id, PersonName.given_key, PersonName.family_key).where(
                 PersonName.person_id.in_(chunk)
             )
         ):
             names[row.person_id].append(KnownName(row.given_key, row.family_key))
-    return names
+    return names, crowded
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    candidates: list[Candidate]
+    # More people share the name than are scored: the screen asks for a date of birth.
+    crowded: bool = False
 
 
 def find_candidates(
@@ -493,7 +510,7 @@ def find_candidates(
     allowed: sa.ColumnElement[bool] | None,
     exclude: Collection[int] = (),
     limit: int = DEFAULT_LIMIT,
-) -> list[Candidate]:
+) -> MatchResult:
     """Likely existing people for a typed name, best first.
 
     ``allowed`` is a WHERE clause on Person saying whom this viewer may be offered (from
@@ -504,9 +521,9 @@ def find_candidates(
 
     if allowed is None:
         raise ValueError("find_candidates needs the viewer's matchable_people_clause")
-    names = candidate_ids(session, area_id, query, exclude)
+    names, crowded = candidate_ids(session, area_id, query, exclude)
     if not names:
-        return []
+        return MatchResult([], crowded)
     people = {
         p.id: p
         for chunk in _chunks(sorted(names), 900)
@@ -538,7 +555,7 @@ def find_candidates(
         if found is not None:
             matches.append(found)
     if not matches:
-        return []
+        return MatchResult([], crowded)
     matches.sort(key=lambda m: (-m.score, m.person_id))
     offered = set(
         session.scalars(
@@ -564,7 +581,7 @@ def find_candidates(
         )
         if len(result) >= limit:
             break
-    return result
+    return MatchResult(result, crowded)
 
 
 def _label_aliases(

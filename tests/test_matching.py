@@ -113,7 +113,8 @@ def known(make_area, make_person):  # noqa: ANN001
 
 def _found(area_id: int, query: Query) -> list[int]:
     return [
-        c.person_id for c in matching.find_candidates(db.session, area_id, query, allowed=sa.true())
+        c.person_id
+        for c in matching.find_candidates(db.session, area_id, query, allowed=sa.true()).candidates
     ]
 
 
@@ -131,7 +132,7 @@ def test_candidates_are_ranked_and_explained(known) -> None:  # noqa: ANN001
     area, ids, _other = known
     found = matching.find_candidates(
         db.session, area.id, Query("Bob", "Ashdown", date(1986, 3, 14)), allowed=sa.true()
-    )
+    ).candidates
     assert found[0].person_id == ids["robert"]
     assert found[0].reasons == ("same date of birth", "another form of the first name")
     assert found[0].aliases == ("Rob Ash",)
@@ -142,7 +143,9 @@ def test_the_viewer_filter_is_required_and_applied(known) -> None:  # noqa: ANN0
     with pytest.raises(ValueError):
         matching.find_candidates(db.session, area.id, Query("Megan", "Thorne"), allowed=None)
     assert (
-        matching.find_candidates(db.session, area.id, Query("Megan", "Thorne"), allowed=sa.false())
+        matching.find_candidates(
+            db.session, area.id, Query("Megan", "Thorne"), allowed=sa.false()
+        ).candidates
         == []
     )
 

@@ -51,7 +51,7 @@ def flag_possible_duplicates(session: Session, person: Person) -> int:
         matching.Query(person.given_name, person.family_name, person.date_of_birth, person.gender),
         allowed=sa.true(),
         exclude={person.id},
-    )
+    ).candidates
     existing = set(
         session.scalars(
             sa.select(PossibleDuplicate.candidate_id).where(

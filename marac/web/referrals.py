@@ -8,6 +8,7 @@ GET      /referrals/              the queue for coordinator and chair
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
@@ -66,10 +67,18 @@ def _referrer() -> tuple[Viewer, Checklist]:
 # --- matching for one person row -------------------------------------------------------------
 
 
-def _candidates(viewer: Viewer, row: PersonFields) -> list[PresentedCandidate]:
+@dataclass(frozen=True)
+class Offer:
+    """The people offered for one person row, and whether too many share the name to show."""
+
+    candidates: list[PresentedCandidate] = field(default_factory=list)
+    crowded: bool = False
+
+
+def _candidates(viewer: Viewer, row: PersonFields) -> Offer:
     given, family = (row.given_name.data or "").strip(), (row.family_name.data or "").strip()
     if row.given_name.errors or row.family_name.errors or not given or not family:
-        return []
+        return Offer()
     gender = Gender(row.gender.data) if row.gender.data in Gender._value2member_map_ else None
     query = matching.Query(
         given, family, row.date_of_birth.data if not row.date_of_birth.errors else None, gender
@@ -80,16 +89,16 @@ def _candidates(viewer: Viewer, row: PersonFields) -> list[PresentedCandidate]:
         query,
         allowed=policy.matchable_people_clause(viewer),
     )
-    return present_candidates(db.session, viewer, found)
+    return Offer(present_candidates(db.session, viewer, found.candidates), found.crowded)
 
 
-def _offer(row: PersonFields, candidates: list[PresentedCandidate]) -> None:
-    row.match.choices = [SelectChoice(str(c.person_id), c.label) for c in candidates] + [
+def _offer(row: PersonFields, offer: Offer) -> None:
+    row.match.choices = [SelectChoice(str(c.person_id), c.label) for c in offer.candidates] + [
         SelectChoice(NEW_PERSON, "None of these: a new person")
     ]
 
 
-def _match_all(viewer: Viewer, form: ReferralFormBase) -> dict[str, list[PresentedCandidate]]:
+def _match_all(viewer: Viewer, form: ReferralFormBase) -> dict[str, Offer]:
     offered = {}
     for prefix, row in form.rows():
         offered[prefix] = _candidates(viewer, row)
@@ -97,12 +106,12 @@ def _match_all(viewer: Viewer, form: ReferralFormBase) -> dict[str, list[Present
     return offered
 
 
-def _check_choices(form: ReferralFormBase, offered: dict[str, list[PresentedCandidate]]) -> bool:
+def _check_choices(form: ReferralFormBase, offered: dict[str, Offer]) -> bool:
     """Each person with candidates needs an explicit choice among those offered to this user."""
     ok = True
     chosen: set[int] = set()
     for prefix, row in form.rows():
-        candidates = offered.get(prefix, [])
+        candidates = offered[prefix].candidates if prefix in offered else []
         value = row.match.data
         if not row.named or not candidates:
             row.match.data = NEW_PERSON
@@ -137,7 +146,7 @@ def _page(
     form: ReferralFormBase,
     checklist: Checklist,
     viewer: Viewer,
-    offered: dict[str, list[PresentedCandidate]],
+    offered: dict[str, Offer],
     status: int = 200,
 ) -> Response:
     return render(
@@ -278,16 +287,16 @@ def matches() -> Response:
     if prefix not in rows:
         abort(400)
     row = rows[prefix]
-    for field in (row.given_name, row.family_name, row.date_of_birth):
-        field.validate(form)
-    candidates = _candidates(viewer, row)
-    _offer(row, candidates)
+    for typed in (row.given_name, row.family_name, row.date_of_birth):
+        typed.validate(form)
+    offer = _candidates(viewer, row)
+    _offer(row, offer)
     return render(
         "referrals/_matches.html",
         "referrals/_matches.html",
         prefix=prefix,
         row=row,
-        candidates=candidates,
+        offer=offer,
     )
 
 
