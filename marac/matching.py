@@ -309,7 +309,12 @@ def vocabulary_rows(names: Iterable[str]) -> list[dict[str, str]]:
 
 
 def name_rows(
-    person_id: int, area_id: int, given: str, family: str, aliases: Iterable[str]
+    person_id: int,
+    area_id: int,
+    given: str,
+    family: str,
+    aliases: Iterable[str],
+    date_of_birth: date | None = None,
 ) -> list[dict[str, object]]:
     """The person_name rows for one person: their own name and each alias."""
     family_key = normalise(family)
@@ -318,7 +323,13 @@ def name_rows(
         alias_given, alias_family = split_full_name(alias)
         pairs.add((normalise(alias_given), normalise(alias_family) or family_key))
     return [
-        {"person_id": person_id, "area_id": area_id, "given_key": g, "family_key": f}
+        {
+            "person_id": person_id,
+            "area_id": area_id,
+            "given_key": g,
+            "family_key": f,
+            "date_of_birth": date_of_birth,
+        }
         for g, f in sorted(pairs)
         if g and f
     ]
@@ -336,9 +347,9 @@ def refresh_keys(connection: Connection, person_ids: Collection[int]) -> None:
         PersonMerge.duplicate_id == Person.id, PersonMerge.undone_at.is_(None)
     )
     people = connection.execute(
-        sa.select(Person.id, Person.area_id, Person.given_name, Person.family_name).where(
-            Person.id.in_(ids), ~merged
-        )
+        sa.select(
+            Person.id, Person.area_id, Person.given_name, Person.family_name, Person.date_of_birth
+        ).where(Person.id.in_(ids), ~merged)
     ).all()
     aliases: dict[int, list[str]] = defaultdict(list)
     for person_id, name in connection.execute(
@@ -348,7 +359,9 @@ def refresh_keys(connection: Connection, person_ids: Collection[int]) -> None:
     rows = [
         row
         for p in people
-        for row in name_rows(p.id, p.area_id, p.given_name, p.family_name, aliases[p.id])
+        for row in name_rows(
+            p.id, p.area_id, p.given_name, p.family_name, aliases[p.id], p.date_of_birth
+        )
     ]
     if rows:
         connection.execute(sa.insert(PersonName), rows)
@@ -371,7 +384,7 @@ def rebuild_all(connection: Connection, batch: int = 2000) -> None:
         last = ids[-1]
 
 
-_NAME_ATTRIBUTES = ("given_name", "family_name", "area_id")
+_NAME_ATTRIBUTES = ("given_name", "family_name", "area_id", "date_of_birth")
 
 
 def _people_to_refresh(session: Session) -> set[int]:
@@ -469,8 +482,8 @@ def candidate_ids(
             PersonName.given_key.in_(sorted(_variants(typed_given, vocabulary, given=True))),
         )
         if days:
-            statement = statement.join(Person, Person.id == PersonName.person_id).where(
-                sa.or_(Person.date_of_birth.in_(days), Person.date_of_birth.is_(None))
+            statement = statement.where(
+                sa.or_(PersonName.date_of_birth.in_(days), PersonName.date_of_birth.is_(None))
             )
         found = session.scalars(statement.limit(CANDIDATE_CAP + 1)).all()
         crowded = crowded or len(found) > CANDIDATE_CAP

@@ -6,7 +6,7 @@ writes them. They hold normalised names only (never contact details).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,7 +21,17 @@ class PersonName(db.Model):
     """One name a person is known by (their own or an alias), normalised for lookup."""
 
     __tablename__ = "person_name"
-    __table_args__ = (sa.Index("ix_person_name_lookup", "area_id", "family_key", "given_key"),)
+    __table_args__ = (
+        # Covering: a name search filtered by date of birth never reads the table itself.
+        sa.Index(
+            "ix_person_name_lookup",
+            "area_id",
+            "family_key",
+            "given_key",
+            "date_of_birth",
+            "person_id",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     area_id: Mapped[int] = mapped_column(sa.ForeignKey("area.id"))
@@ -30,6 +40,8 @@ class PersonName(db.Model):
     )
     given_key: Mapped[str] = mapped_column(sa.String(100))
     family_key: Mapped[str] = mapped_column(sa.String(100))
+    # The person's date of birth, copied here so that a search with one stays in the index.
+    date_of_birth: Mapped[date | None] = mapped_column(sa.Date)
 
 
 class NameVariantKey(db.Model):

@@ -158,6 +158,23 @@ def _blocked(
     return None
 
 
+def _flags_between(
+    session: Session, a: int, b: int, condition: sa.ColumnElement[bool]
+) -> list[PossibleDuplicate]:
+    """The triage flags raised between two people, either way round."""
+    return list(
+        session.scalars(
+            sa.select(PossibleDuplicate).where(
+                condition,
+                sa.or_(
+                    sa.and_(PossibleDuplicate.person_id == a, PossibleDuplicate.candidate_id == b),
+                    sa.and_(PossibleDuplicate.person_id == b, PossibleDuplicate.candidate_id == a),
+                ),
+            )
+        )
+    )
+
+
 def merge_people(session: Session, user: User, kept: Person, duplicate: Person) -> PersonMerge:
     """Everything that points at ``duplicate`` moves to ``kept``; the duplicate's name becomes an
     alias of the kept record. Exactly what moved is recorded, so ``undo_merge`` restores it."""
@@ -205,20 +222,8 @@ def merge_people(session: Session, user: User, kept: Person, duplicate: Person) 
         merge.added_alias_id = alias.id
     merge.not_moved = "; ".join(sorted(set(left))) or None
     now = datetime.now(UTC)
-    for flag in session.scalars(
-        sa.select(PossibleDuplicate).where(
-            PossibleDuplicate.resolved_at.is_(None),
-            sa.or_(
-                sa.and_(
-                    PossibleDuplicate.person_id == duplicate.id,
-                    PossibleDuplicate.candidate_id == kept.id,
-                ),
-                sa.and_(
-                    PossibleDuplicate.person_id == kept.id,
-                    PossibleDuplicate.candidate_id == duplicate.id,
-                ),
-            ),
-        )
+    for flag in _flags_between(
+        session, kept.id, duplicate.id, PossibleDuplicate.resolved_at.is_(None)
     ):
         flag.resolved_at, flag.resolved_by_id, flag.resolution = now, user.id, "merged"
     session.flush()
@@ -258,20 +263,8 @@ def undo_merge(session: Session, user: User, merge: PersonMerge) -> int:
             session.delete(alias)
     merge.undone_at = datetime.now(UTC)
     merge.undone_by_id = user.id
-    for flag in session.scalars(
-        sa.select(PossibleDuplicate).where(
-            PossibleDuplicate.resolution == "merged",
-            sa.or_(
-                sa.and_(
-                    PossibleDuplicate.person_id == merge.duplicate_id,
-                    PossibleDuplicate.candidate_id == merge.kept_id,
-                ),
-                sa.and_(
-                    PossibleDuplicate.person_id == merge.kept_id,
-                    PossibleDuplicate.candidate_id == merge.duplicate_id,
-                ),
-            ),
-        )
+    for flag in _flags_between(
+        session, merge.kept_id, merge.duplicate_id, PossibleDuplicate.resolution == "merged"
     ):
         flag.resolved_at, flag.resolved_by_id, flag.resolution = None, None, None
     session.flush()

@@ -41,6 +41,7 @@ def upgrade():
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("given_key", sa.String(length=100), nullable=False),
         sa.Column("family_key", sa.String(length=100), nullable=False),
+        sa.Column("date_of_birth", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(["area_id"], ["area.id"], name=op.f("fk_person_name_area_id_area")),
         sa.ForeignKeyConstraint(
             ["person_id"],
@@ -52,7 +53,9 @@ def upgrade():
     )
     with op.batch_alter_table("person_name", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_person_name_lookup", ["area_id", "family_key", "given_key"], unique=False
+            "ix_person_name_lookup",
+            ["area_id", "family_key", "given_key", "date_of_birth", "person_id"],
+            unique=False,
         )
         batch_op.create_index(batch_op.f("ix_person_name_person_id"), ["person_id"], unique=False)
 
