@@ -43,10 +43,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     htmx.init_app(app)
     login_manager.init_app(app)
 
-    from marac import database, security
+    from marac import database, matching, security
     from marac.web import register_blueprints
 
     database.configure(app)
+    matching.install()
     security.configure(app)
     register_blueprints(app)
 

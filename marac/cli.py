@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
-from marac import MIGRATIONS_DIR, audit, seeding
+from marac import MIGRATIONS_DIR, audit, matching, seeding
 from marac.domain import Role
 from marac.extensions import db
 from marac.models import Agency, User
@@ -116,8 +116,22 @@ def create_user_command(username: str, display_name: str, agency_id: int, role: 
     click.echo(f"Created {username}.")
 
 
+@click.command("rebuild-match-keys")
+@with_appcontext
+def rebuild_match_keys_command() -> None:
+    """Rebuild every person's match keys (after the matching rules or nickname table change)."""
+    matching.rebuild_all(db.session.connection())
+    db.session.commit()
+    click.echo("Match keys rebuilt.")
+
+
 def register_commands(app: Flask) -> None:
-    for command in (init_db_command, seed_demo_command, create_user_command):
+    for command in (
+        init_db_command,
+        seed_demo_command,
+        create_user_command,
+        rebuild_match_keys_command,
+    ):
         app.cli.add_command(command)
 
 

@@ -91,6 +91,24 @@ class CaseRole(Labelled):
     OTHER_ADULT = "other_adult"
 
 
+class ChecklistAnswer(Labelled):
+    """One risk factor's answer. Only YES counts towards the score: the rest are never a yes."""
+
+    YES = "yes"
+    NO = "no"
+    DONT_KNOW = "dont_know"
+    NOT_ASKED = "not_asked"
+
+
+class Criterion(Labelled):
+    """The four ways a referral is eligible for the MARAC; any one is enough."""
+
+    VISIBLE_HIGH_RISK = "visible_high_risk"
+    POTENTIAL_ESCALATION = "potential_escalation"
+    PROFESSIONAL_JUDGEMENT = "professional_judgement"
+    REPEAT = "repeat"
+
+
 class InvolvementKind(Labelled):
     """Why an agency works with a person. The first two are the survivor's own workers."""
 
@@ -146,6 +164,8 @@ _LABELS: dict[StrEnum, str] = {
     RelationshipKind.HOUSEHOLD_MEMBER: "Household member",
     CaseStatus.NOT_ELIGIBLE: "Not eligible",
     CaseRole.OTHER_ADULT: "Other adult",
+    ChecklistAnswer.DONT_KNOW: "Don't know",
+    ChecklistAnswer.NOT_ASKED: "Not asked",
     InvolvementKind.IDVA_SUPPORT: "IDVA support",
     InvolvementKind.PARTNER_CONTACT: "Partner contact",
     InvolvementKind.PERPETRATOR_PROGRAMME: "Behaviour-change programme",

@@ -43,10 +43,31 @@ Information items, by classification
     learn only "the programme recorded a disclosure on <date>", never his words.
   - Held by the agency, not shared: that agency only; others see the agency and its stated reason.
   - An override opens one named item to one named agency; never to a perpetrator-facing agency.
+
+Referrals
+  - Any signed-in user of an area may refer, except administrators. What they see afterwards is
+    whatever the rules above open to them (an agency may open the cases it referred).
+  - The referral's summary (which criteria are met, the score, the call-out count, the repeat):
+    everyone who may open the case, except perpetrator-facing agencies (it is her risk picture).
+  - The referral's detail (each checklist answer, the professional-judgement reason, whether she
+    knows and consented, the reason for sharing without her consent, the referring officer): the
+    coordinator, the chair, the referring agency and her own named worker. Other MARAC agencies
+    learn only that it is held by the coordinator; perpetrator-facing agencies learn nothing.
+  - Her safe contact details from the referral (safe phone and times, who she fears, who is and
+    is not safe to speak to) are contact details: the rule above applies.
+  - The referral queue and possible duplicates: the coordinator and the chair of the area.
+
+Match candidates (people offered while a name is typed)
+  - Offering a person confirms that they are known, so it is disclosure. The coordinator and the
+    chair are offered every match in their area; anyone else only people whose identity they may
+    already see in full in a case they may open. A perpetrator-facing agency is therefore never
+    offered a victim, a child or another adult. Administrators are offered nobody.
+  - Only the area's coordinator merges two person records, and may undo a merge.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
@@ -319,6 +340,72 @@ def _item_for_perpetrator_side(
 
 
 # ---------------------------------------------------------------------------------------------
+# Referrals, match candidates and merges
+
+REFERRAL_DETAIL_HELD = (
+    "The referral's risk checklist and reasons are held by the MARAC coordinator. Ask them."
+)
+
+
+def may_refer(viewer: Viewer) -> Decision:
+    if viewer.role is Role.ADMINISTRATOR:
+        return _withheld("administrators manage accounts, not cases")
+    return _full("any user of the area may refer")
+
+
+def may_triage_referrals(viewer: Viewer, area_id: int) -> Decision:
+    """The referral queue and possible duplicates."""
+    if viewer.area_id != area_id or viewer.perpetrator_facing:
+        return _withheld("not the area's coordinator or chair")
+    if viewer.role in (Role.COORDINATOR, Role.CHAIR):
+        return _full(f"{viewer.role.label} of the area")
+    return _withheld("only the coordinator and the chair triage referrals")
+
+
+def may_merge_people(viewer: Viewer, area_id: int) -> Decision:
+    if viewer.area_id == area_id and viewer.role is Role.COORDINATOR:
+        if not viewer.perpetrator_facing:
+            return _full("coordinator of the area")
+    return _withheld("only the area's coordinator merges person records")
+
+
+def referral_summary(viewer: Viewer, links: CaseLinks) -> Decision:
+    if not case_access(viewer, links).full:
+        return _withheld("not in a case the viewer may open")
+    if viewer.perpetrator_facing:
+        return _withheld("her risk picture is not shown to perpetrator-facing agencies")
+    return _full("may open the case")
+
+
+def referral_detail(viewer: Viewer, links: CaseLinks) -> Decision:
+    if not referral_summary(viewer, links).full:
+        return _withheld("may not see the referral")
+    if viewer.role in (Role.COORDINATOR, Role.CHAIR):
+        return _full(f"{viewer.role.label} of the area")
+    if links.referring_agency_id == viewer.agency_id:
+        return _full("agency made the referral")
+    if links.victim_id is not None and links.victim_id in links.allocated:
+        return _full("her own named worker")
+    return _summary("referral detail is for the coordinator", REFERRAL_DETAIL_HELD)
+
+
+def match_candidate(
+    viewer: Viewer, person_id: int, person_area_id: int, cases: Iterable[CaseLinks]
+) -> Decision:
+    """Whether a typed name may offer this person. ``cases``: the links of every case the person
+    is in. Offering someone confirms they are known: it is disclosure of their identity."""
+    if viewer.area_id != person_area_id:
+        return _withheld("person of another area")
+    if viewer.role is Role.ADMINISTRATOR:
+        return _withheld("administrators manage accounts, not cases")
+    if not viewer.perpetrator_facing and viewer.role in (Role.COORDINATOR, Role.CHAIR):
+        return _full(f"{viewer.role.label} of the area")
+    if any(person_identity(viewer, links, person_id).full for links in cases):
+        return _full("identity already shown in a case the viewer may open")
+    return _withheld("identity not shown to the viewer in any case they may open")
+
+
+# ---------------------------------------------------------------------------------------------
 # Administration
 
 
@@ -380,6 +467,30 @@ def visible_cases_clause(viewer: Viewer, today: date | None = None) -> sa.Column
             ),
         )
     return sa.false()
+
+
+def matchable_people_clause(viewer: Viewer, today: date | None = None) -> sa.ColumnElement[bool]:
+    """A WHERE clause on ``Person`` keeping exactly the people ``match_candidate`` offers."""
+    from marac.models import Case, CasePerson, Person
+
+    if viewer.role is Role.ADMINISTRATOR:
+        return sa.false()
+    in_area = Person.area_id == viewer.area_id
+    if not viewer.perpetrator_facing and viewer.role in (Role.COORDINATOR, Role.CHAIR):
+        return in_area
+    return sa.and_(
+        in_area,
+        sa.exists(
+            sa.select(1)
+            .select_from(CasePerson)
+            .join(Case, Case.id == CasePerson.case_id)
+            .where(
+                CasePerson.person_id == Person.id,
+                visible_cases_clause(viewer, today),
+                searchable_person_clause(viewer, today),
+            )
+        ),
+    )
 
 
 def searchable_person_clause(viewer: Viewer, today: date | None = None) -> sa.ColumnElement[bool]:

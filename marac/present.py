@@ -45,6 +45,9 @@ class PresentedContact:
     safe_times: str | None
     may_leave_message: bool | None
     notes: str | None
+    feared_people: str | None = None
+    safe_to_speak_to: str | None = None
+    not_safe_to_speak_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -280,6 +283,9 @@ def _present_contact(contact: ContactDetails) -> PresentedContact:
         safe_times=contact.safe_times,
         may_leave_message=contact.may_leave_message,
         notes=contact.notes,
+        feared_people=contact.feared_people,
+        safe_to_speak_to=contact.safe_to_speak_to,
+        not_safe_to_speak_to=contact.not_safe_to_speak_to,
     )
 
 

@@ -15,12 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from marac.checklists import get_checklist
 from marac.config import PROJECT_ROOT
 from marac.domain import (
     AgencyKind,
     AgencySide,
     CaseRole,
     CaseStatus,
+    ChecklistAnswer,
     Classification,
     Gender,
     InvolvementKind,
@@ -41,6 +43,9 @@ from marac.models import (
     Involvement,
     Person,
     PersonAlias,
+    Referral,
+    ReferralAnswer,
+    ReferralCriterion,
     Relationship,
     SharingConsent,
     User,
@@ -107,7 +112,10 @@ def load_demo(
         loaded.items[spec["key"]] = _item(session, loaded, spec)
     for spec in data["overrides"]:
         _override(session, loaded, spec)
+    for spec in data.get("referrals", []):
+        _referral(session, loaded, spec)
     session.flush()
+    _flag_new_referrals(session, loaded)
     return [
         DemoLogin(u.username, u.display_name, u.role, u.agency.name) for u in loaded.users.values()
     ]
@@ -232,6 +240,8 @@ def _case(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> Case:
         referring_agency_id=loaded.agencies[spec["referring"]].id,
         referred_on=spec["referred_on"],
         closed_on=spec.get("closed_on"),
+        heard_on=spec.get("heard_on"),
+        heard_at=spec.get("heard_at"),
     )
     members = [(CaseRole.VICTIM, spec["victim"])]
     members += [(CaseRole.PERPETRATOR, p) for p in spec.get("perpetrators", [])]
@@ -369,3 +379,79 @@ def _override(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> None:
                 created_by_id=loaded.users[spec["by"]].id,
             )
         )
+
+
+def _referral(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> None:
+    """A referral record for a demo case, scored by the same rules as the form."""
+    from marac import eligibility
+
+    case = loaded.cases[spec["case"]]
+    if _first(session, sa.select(Referral).where(Referral.case_id == case.id)) is not None:
+        return
+    checklist = get_checklist(spec.get("checklist"))
+    answers = {key: ChecklistAnswer.NOT_ASKED for key in checklist.factor_keys}
+    for answer, keys in (
+        (ChecklistAnswer.YES, spec.get("yes", [])),
+        (ChecklistAnswer.NO, spec.get("no", [])),
+        (ChecklistAnswer.DONT_KNOW, spec.get("dont_know", [])),
+    ):
+        for key in keys:
+            if key not in answers:
+                raise ValueError(f"{spec['case']}: {key} is not a factor of {checklist.key}")
+            answers[key] = answer
+    victim_id = session.scalar(
+        sa.select(CasePerson.person_id).where(
+            CasePerson.case_id == case.id, CasePerson.role == CaseRole.VICTIM
+        )
+    )
+    result = eligibility.evaluate(
+        score=checklist.score(answers),
+        threshold=checklist.threshold,
+        factor_count=len(checklist.factors),
+        police_callouts=spec["police_callouts"],
+        judgement=spec.get("professional_judgement"),
+        incident_on=spec["incident_on"],
+        last=eligibility.last_hearing(session, victim_id, exclude_case_id=case.id),
+    )
+    user = loaded.users[spec["by"]]
+    session.add(
+        Referral(
+            case_id=case.id,
+            referring_agency_id=case.referring_agency_id,
+            referred_by_id=user.id,
+            officer_name=spec["officer_name"],
+            officer_contact=spec.get("officer_contact"),
+            incident_on=spec["incident_on"],
+            checklist_key=checklist.key,
+            score=checklist.score(answers),
+            threshold=checklist.threshold,
+            police_callouts=spec["police_callouts"],
+            professional_judgement=spec.get("professional_judgement"),
+            victim_aware=spec.get("victim_aware"),
+            consent_given=spec.get("consent_given"),
+            no_consent_reason=spec.get("no_consent_reason"),
+            eligible=result.eligible,
+            repeat_of_case_id=result.repeat_of.case_id if result.repeat_of else None,
+            answers=[ReferralAnswer(factor_key=k, answer=a) for k, a in answers.items()],
+            criteria=[
+                ReferralCriterion(criterion=r.criterion, met=r.met, reason=r.reason)
+                for r in result.results
+            ],
+        )
+    )
+
+
+def _flag_new_referrals(session: Session, loaded: _Loaded) -> None:
+    """New referrals' people are checked for duplicates, as the form does for new people."""
+    from marac.services.people import flag_possible_duplicates
+
+    referred = [c.id for c in loaded.cases.values() if c.status is CaseStatus.REFERRED]
+    if not referred:
+        return
+    for person in session.scalars(
+        sa.select(Person)
+        .join(CasePerson, CasePerson.person_id == Person.id)
+        .where(CasePerson.case_id.in_(referred))
+        .order_by(Person.id)
+    ):
+        flag_possible_duplicates(session, person)

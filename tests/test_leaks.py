@@ -13,6 +13,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,11 +23,11 @@ from flask.testing import FlaskClient
 from marac import MIGRATIONS_DIR
 from marac.config import PROJECT_ROOT
 from marac.extensions import db
-from marac.models import Case, User
+from marac.models import Case, PossibleDuplicate, User
 from marac.seeding import load_demo
 from marac.services import accounts
 
-from .conftest import PASSWORD, DatabaseFactory, login, make_test_app
+from .conftest import PASSWORD, DatabaseFactory, csrf_token, login, make_test_app
 
 CANARY_FILE = PROJECT_ROOT / "seeds" / "demo-canaries.toml"
 
@@ -72,20 +73,71 @@ def demo_usernames(demo_app: Flask) -> list[str]:
 
 
 @pytest.fixture(scope="session")
+def demo_merge_pairs(demo_app: Flask) -> list[tuple[int, int]]:
+    """The possible duplicates the demo raises, as (known record, new record)."""
+    with demo_app.app_context():
+        return [
+            (flag.candidate_id, flag.person_id)
+            for flag in db.session.scalars(sa.select(PossibleDuplicate))
+        ]
+
+
+@pytest.fixture(scope="session")
 def demo_case_ids(demo_app: Flask) -> list[int]:
     with demo_app.app_context():
         return list(db.session.scalars(sa.select(Case.id).order_by(Case.id)))
 
 
-def everything_seen_by(client: FlaskClient, case_ids: list[int]) -> tuple[str, Counter[int]]:
+# Names typed into the referral form: every demo person whose identity the table holds, and some
+# whose cases are not yet open to most users (so offering them would leak).
+TYPED_NAMES = [
+    ("Megan", "Thorne", "1991-07-02"),
+    ("Meghan", "Thorn", ""),
+    ("Ruby", "Thorne", ""),
+    ("Carol", "Thorne", ""),
+    ("Sophie", "Ashdown", ""),
+    ("Sophie", "Calder", "1989-11-30"),
+    ("Leo", "Calder", ""),
+    ("Hannah", "Pryce", ""),
+    ("Kieran", "Ashdown", ""),
+    ("Jasmine", "Reed", ""),
+    ("Amira", "Qureshi", ""),
+    ("Naomi", "Price", ""),
+    ("Olivia", "Penn", ""),
+]
+TYPED_ROWS = ("victim", "people-0")
+
+
+def referral_payload(token: str, given: str, family: str, dob: str) -> dict[str, str]:
+    data = {
+        "csrf_token": token,
+        "officer_name": "Officer",
+        "incident_on": "2026-11-20",
+        "police_callouts": "1",
+        "people-0-role": "perpetrator",
+        "people-0-relationship": "partner",
+        "checklist-very_frightened": "yes",
+    }
+    for row in TYPED_ROWS:
+        data.update(
+            {f"{row}-given_name": given, f"{row}-family_name": family, f"{row}-date_of_birth": dob}
+        )
+    return data
+
+
+def everything_seen_by(
+    client: FlaskClient, case_ids: list[int], merge_pairs: list[tuple[int, int]]
+) -> tuple[str, Counter[int]]:
     """The raw text of every page and fragment a signed-in user can reach, and status counts."""
     pages: list[str] = []
     statuses: Counter[int] = Counter()
 
-    def fetch(path: str, **headers: str) -> None:
-        response = client.get(path, headers=headers)
+    def keep(response: Any) -> None:
         statuses[response.status_code] += 1
         pages.append(response.get_data(as_text=True))
+
+    def fetch(path: str, **headers: str) -> None:
+        keep(client.get(path, headers=headers))
 
     fetch("/cases/")
     fetch("/cases/", **{"HX-Request": "true"})
@@ -94,6 +146,28 @@ def everything_seen_by(client: FlaskClient, case_ids: list[int]) -> tuple[str, C
     for case_id in case_ids:
         fetch(f"/cases/{case_id}")
         fetch(f"/cases/{case_id}", **{"HX-Request": "true"})
+
+    # Referrals: the form, its fragments (live score, live matches, and the no-JavaScript check
+    # for people already known), the queue, possible duplicates and merges.
+    fetch("/referrals/new")
+    token = csrf_token(client, "/referrals/new")
+    htmx = {"HX-Request": "true", "X-CSRFToken": token}
+    for given, family, dob in TYPED_NAMES:
+        data = referral_payload(token, given, family, dob)
+        keep(client.post("/referrals/new", data={**data, "action": "check"}))
+        keep(client.post("/referrals/new/matches", data={**data, "row": "victim"}, headers=htmx))
+    keep(
+        client.post("/referrals/new/score", data=referral_payload(token, "", "", ""), headers=htmx)
+    )
+    fetch("/referrals/")
+    fetch("/referrals/", **{"HX-Request": "true"})
+    for status in ("referred", "eligible", "not_eligible", "listed"):
+        fetch(f"/referrals/?status={status}")
+    fetch("/referrals/?duplicates=1&repeat=1")
+    fetch("/people/duplicates")
+    fetch("/people/merges")
+    for kept, duplicate in merge_pairs:
+        fetch(f"/people/merge/{kept}/{duplicate}")
     return "\n".join(pages), statuses
 
 
@@ -110,14 +184,19 @@ def test_every_canary_in_the_table_is_in_the_demo_data() -> None:
 
 
 def test_case_pages_leak_nothing_to_any_demo_user(
-    demo_app: Flask, demo_usernames: list[str], demo_case_ids: list[int]
+    demo_app: Flask,
+    demo_usernames: list[str],
+    demo_case_ids: list[int],
+    demo_merge_pairs: list[tuple[int, int]],
 ) -> None:
+    assert demo_merge_pairs, "the demo must raise a possible duplicate for the merge pages"
     failures: list[str] = []
     for username in demo_usernames:
         client = demo_app.test_client()
         assert login(client, username).status_code == 302, username
-        text, statuses = everything_seen_by(client, demo_case_ids)
-        unexpected = set(statuses) - {200, 404}
+        text, statuses = everything_seen_by(client, demo_case_ids, demo_merge_pairs)
+        # 403: the queue, duplicates and merges are not open to this user (never a 500).
+        unexpected = set(statuses) - {200, 403, 404}
         if unexpected:
             failures.append(f"{username}: answers {sorted(unexpected)}")
         for canary, allowed in CANARIES.items():
@@ -133,8 +212,6 @@ def test_name_search_never_confirms_a_hidden_person(demo_app: Flask) -> None:
     """The programme may not learn who his partners are by searching their names."""
     client = demo_app.test_client()
     login(client, "programme")
-    from .conftest import csrf_token
-
     token = csrf_token(client, "/cases/")
     for name in ("Megan", "Thorne", "Sophie", "Calder", "Hannah", "Ruby", "Carol"):
         response = client.post("/cases/", data={"q": name, "csrf_token": token})

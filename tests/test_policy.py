@@ -659,3 +659,170 @@ def test_name_search_filter_agrees_with_identity(world) -> None:  # noqa: ANN001
             if policy.person_identity(who, case_links, person_id).full
         }
         assert searchable == identified, (user.role, user.agency.name)
+
+
+# --- referrals, match candidates and merges -------------------------------------------------
+
+REFERRAL = [
+    # (viewer, links, summary, detail, why)
+    (viewer(Role.COORDINATOR), links(status=CaseStatus.REFERRED), F, F, "coordinator"),
+    (viewer(Role.CHAIR), links(status=CaseStatus.ELIGIBLE), F, F, "chair"),
+    (
+        viewer(Role.AGENCY_REP),
+        links(status=CaseStatus.REFERRED, referring=MY_AGENCY),
+        F,
+        F,
+        "the referring agency",
+    ),
+    (viewer(Role.AGENCY_REP), links(status=CaseStatus.LISTED), F, S, "listed: summary only"),
+    (viewer(Role.REVIEWER), links(status=CaseStatus.HEARD), F, S, "reviewer like a rep"),
+    (viewer(Role.AGENCY_REP), links(status=CaseStatus.ELIGIBLE), W, W, "may not open the case"),
+    (
+        viewer(Role.SUPPORT_WORKER, VF),
+        links(allocated=(VICTIM,)),
+        F,
+        F,
+        "her own named worker",
+    ),
+    (
+        viewer(Role.SUPPORT_WORKER, VF),
+        links(allocated=(CHILD,)),
+        F,
+        S,
+        "a child's worker is not her worker",
+    ),
+    (viewer(Role.AGENCY_REP, PF), links(works_with=(PERP,)), W, W, "never to the programme"),
+    (
+        viewer(Role.AGENCY_REP, PF),
+        links(works_with=(PERP,), referring=MY_AGENCY),
+        W,
+        W,
+        "not even its own referral",
+    ),
+    (viewer(Role.ADMINISTRATOR), links(), W, W, "administrator"),
+    (viewer(Role.COORDINATOR, area=OTHER_AREA), links(), W, W, "another area"),
+]
+
+
+@pytest.mark.parametrize(("who", "case", "summary", "detail", "why"), REFERRAL)
+def test_referral_summary_and_detail(
+    who: Viewer, case: CaseLinks, summary: Level, detail: Level, why: str
+) -> None:
+    assert policy.referral_summary(who, case).level is summary, why
+    decision = policy.referral_detail(who, case)
+    assert decision.level is detail, why
+    if detail is S:
+        assert decision.summary == policy.REFERRAL_DETAIL_HELD
+
+
+def test_who_refers_triages_and_merges() -> None:
+    for role in Role:
+        assert policy.may_refer(viewer(role)).full is (role is not Role.ADMINISTRATOR), role
+        assert policy.may_triage_referrals(viewer(role), AREA).full is (
+            role in (Role.COORDINATOR, Role.CHAIR)
+        ), role
+        assert policy.may_merge_people(viewer(role), AREA).full is (role is Role.COORDINATOR)
+    assert policy.may_refer(viewer(Role.AGENCY_REP, PF)).full
+    assert policy.may_triage_referrals(viewer(Role.COORDINATOR), OTHER_AREA).withheld
+    assert policy.may_merge_people(viewer(Role.COORDINATOR), OTHER_AREA).withheld
+
+
+MATCHES = [
+    # (viewer, person, person's area, cases the person is in, expected, why)
+    (viewer(Role.COORDINATOR), VICTIM, AREA, [], F, "coordinator: every match in the area"),
+    (viewer(Role.CHAIR), CHILD, AREA, [links(status=CaseStatus.REFERRED)], F, "chair"),
+    (viewer(Role.COORDINATOR), VICTIM, OTHER_AREA, [], W, "not another area's people"),
+    (viewer(Role.ADMINISTRATOR), VICTIM, AREA, [links()], W, "administrators"),
+    (viewer(Role.AGENCY_REP), VICTIM, AREA, [links()], F, "in a listed case it may open"),
+    (viewer(Role.AGENCY_REP), VICTIM, AREA, [], W, "in no case"),
+    (
+        viewer(Role.AGENCY_REP),
+        VICTIM,
+        AREA,
+        [links(status=CaseStatus.ELIGIBLE)],
+        W,
+        "only in a case it may not open yet",
+    ),
+    (
+        viewer(Role.AGENCY_REP),
+        VICTIM,
+        AREA,
+        [links(status=CaseStatus.ELIGIBLE), links(status=CaseStatus.HEARD)],
+        F,
+        "one case it may open is enough",
+    ),
+    (viewer(Role.SUPPORT_WORKER, VF), VICTIM, AREA, [links()], W, "not her worker"),
+    (
+        viewer(Role.SUPPORT_WORKER, VF),
+        CHILD,
+        AREA,
+        [links(allocated=(VICTIM,))],
+        F,
+        "her worker sees her children in her case",
+    ),
+    (
+        viewer(Role.AGENCY_REP, PF),
+        PERP,
+        AREA,
+        [links(works_with=(PERP,))],
+        F,
+        "the man the programme works with",
+    ),
+    (viewer(Role.AGENCY_REP, PF), VICTIM, AREA, [links(works_with=(PERP,))], W, "never her"),
+    (viewer(Role.AGENCY_REP, PF), CHILD, AREA, [links(works_with=(PERP,))], W, "nor a child"),
+    (
+        viewer(Role.AGENCY_REP, PF),
+        OTHER_ADULT,
+        AREA,
+        [links(works_with=(PERP,))],
+        W,
+        "nor another adult",
+    ),
+    (
+        viewer(Role.AGENCY_REP, PF),
+        SECOND_PERP,
+        AREA,
+        [links(works_with=(PERP,))],
+        W,
+        "nor another man",
+    ),
+    (viewer(Role.COORDINATOR, PF), VICTIM, AREA, [links(works_with=(PERP,))], W, "side first"),
+]
+
+
+@pytest.mark.parametrize(("who", "person", "area", "cases", "expected", "why"), MATCHES)
+def test_match_candidates(
+    who: Viewer, person: int, area: int, cases: list[CaseLinks], expected: Level, why: str
+) -> None:
+    assert policy.match_candidate(who, person, area, cases).level is expected, why
+
+
+def test_match_filter_agrees_with_match_candidate(world, make_person) -> None:  # noqa: ANN001
+    from marac.models import Person
+
+    users, cases = world
+    make_person(cases[0].area, given="Nobody")  # in no case: only the coordinator and chair
+    people = db.session.execute(sa.select(Person.id, Person.area_id)).all()
+    members: dict[int, list[int]] = {}
+    for case_id, person_id in db.session.execute(
+        sa.select(CasePerson.case_id, CasePerson.person_id)
+    ):
+        members.setdefault(person_id, []).append(case_id)
+    offered_some = {True: 0, False: 0}
+    for user in users:
+        who = viewer_for(user)
+        case_links = links_for_cases(db.session, who, cases)
+        by_filter = set(
+            db.session.scalars(sa.select(Person.id).where(policy.matchable_people_clause(who)))
+        )
+        by_decision = {
+            pid
+            for pid, person_area in people
+            if policy.match_candidate(
+                who, pid, person_area, [case_links[c] for c in members.get(pid, [])]
+            ).full
+        }
+        assert by_filter == by_decision, (user.role, user.agency.name)
+        for pid, _area in people:
+            offered_some[pid in by_decision] += 1
+    assert offered_some[True] > 20 and offered_some[False] > 20

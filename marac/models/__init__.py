@@ -4,7 +4,10 @@ from marac.models.agencies import Agency, Area, User
 from marac.models.audit import AuditEntry
 from marac.models.cases import Case, CasePerson, InformationItem, Involvement
 from marac.models.disclosure import DisclosureOverride, SharingConsent
+from marac.models.matching import NameVariantKey, PersonName, PossibleDuplicate
+from marac.models.merges import PersonMerge, PersonMergeMove
 from marac.models.people import ContactDetails, Person, PersonAlias, Relationship
+from marac.models.referrals import Referral, ReferralAnswer, ReferralCriterion
 
 __all__ = [
     "Agency",
@@ -16,8 +19,16 @@ __all__ = [
     "DisclosureOverride",
     "InformationItem",
     "Involvement",
+    "NameVariantKey",
     "Person",
     "PersonAlias",
+    "PersonMerge",
+    "PersonMergeMove",
+    "PersonName",
+    "PossibleDuplicate",
+    "Referral",
+    "ReferralAnswer",
+    "ReferralCriterion",
     "Relationship",
     "SharingConsent",
     "User",

@@ -20,6 +20,10 @@ class Area(Timestamped, db.Model):
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     # Short code used in case references, e.g. "NM" gives NM-2026-0001.
     code: Mapped[str] = mapped_column(sa.String(8), unique=True)
+    # Which risk checklist the area's referrals use: a file seeds/checklists/<key>.toml.
+    checklist_key: Mapped[str] = mapped_column(
+        sa.String(64), default="default", server_default="default"
+    )
 
     agencies: Mapped[list[Agency]] = relationship(back_populates="area", order_by="Agency.name")
 

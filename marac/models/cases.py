@@ -32,6 +32,10 @@ class Case(Timestamped, Versioned, db.Model):
     referring_agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"), index=True)
     referred_on: Mapped[date] = mapped_column(sa.Date)
     closed_on: Mapped[date | None] = mapped_column(sa.Date)
+    # When and where the case was last heard. The repeat rule reads these through
+    # marac.eligibility.last_hearing; the meeting work fills them when a case is heard.
+    heard_on: Mapped[date | None] = mapped_column(sa.Date)
+    heard_at: Mapped[str | None] = mapped_column(sa.String(160))
 
     area: Mapped[Area] = relationship()
     referring_agency: Mapped[Agency | None] = relationship()

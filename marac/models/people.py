@@ -14,7 +14,11 @@ from marac.models.base import Timestamped, Versioned, enum_type
 
 class Person(Timestamped, Versioned, db.Model):
     __tablename__ = "person"
-    __table_args__ = (sa.Index("ix_person_names", "family_name", "given_name"),)
+    __table_args__ = (
+        sa.Index("ix_person_names", "family_name", "given_name"),
+        # Match candidates by date of birth (marac.matching).
+        sa.Index("ix_person_area_dob", "area_id", "date_of_birth"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     area_id: Mapped[int] = mapped_column(sa.ForeignKey("area.id"), index=True)
@@ -66,6 +70,10 @@ class ContactDetails(Versioned, db.Model):
     safe_times: Mapped[str | None] = mapped_column(sa.String(200))
     may_leave_message: Mapped[bool | None] = mapped_column()
     notes: Mapped[str | None] = mapped_column(sa.Text)
+    # Who she fears, and who is and is not safe to speak to: as sensitive as the address.
+    feared_people: Mapped[str | None] = mapped_column(sa.Text)
+    safe_to_speak_to: Mapped[str | None] = mapped_column(sa.Text)
+    not_safe_to_speak_to: Mapped[str | None] = mapped_column(sa.Text)
 
     person: Mapped[Person] = relationship(back_populates="contact")
 

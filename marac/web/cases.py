@@ -13,6 +13,7 @@ from marac.domain import CaseStatus
 from marac.extensions import db
 from marac.models import Case, CasePerson, Person, PersonAlias
 from marac.present import case_rows, present_case
+from marac.present_referrals import present_referral
 from marac.viewer import CaseLinks, Viewer, links_for_cases
 from marac.web.access import case_route, current_viewer, signed_in
 from marac.web.forms import enum_choices
@@ -113,5 +114,6 @@ def index() -> Response:
 @case_route
 def show(case: Case, viewer: Viewer, links: CaseLinks) -> Response:
     presented = present_case(db.session, viewer, case, links)
+    referral = present_referral(db.session, viewer, case, links)
     audit.record("case.view", object_type="case", object_id=case.id)
-    return render("cases/show.html", "cases/show.html", case=presented)
+    return render("cases/show.html", "cases/show.html", case=presented, referral=referral)
