@@ -389,3 +389,15 @@ def test_ending_her_own_work_closes_the_case_to_the_worker(app, w) -> None:  # n
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/cases/")
     assert client.get(f"/cases/{w['cases']['hope'].id}").status_code == 404
+
+
+def test_the_agencies_page_stands_on_its_own(client, signed_in, w) -> None:  # noqa: ANN001
+    signed_in(w["users"]["coordinator"])
+    case = w["cases"]["hope"]
+    page = client.get(f"/cases/{case.id}/agencies")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert f"<h1>Case {case.reference}</h1>" in text
+    assert f'value="{TODAY.isoformat()}"' in text
+    fragment = client.get(f"/cases/{case.id}/agencies", headers={"HX-Request": "true"})
+    assert fragment.get_data(as_text=True).lstrip().startswith('<section id="agencies"')

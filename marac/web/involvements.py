@@ -94,7 +94,8 @@ def _set_choices(form: InvolvementForm, choices: Any) -> None:
 @case_route
 def agencies(case: Case, viewer: Viewer, links: CaseLinks) -> Response:
     choices = allocation_choices(db.session, viewer, links)
-    form = InvolvementForm(prefix=FORM_PREFIX) if choices.any else None
+    # What was sent wins over the default date; a plain GET shows today.
+    form = InvolvementForm(prefix=FORM_PREFIX, started_on=date.today()) if choices.any else None
     if form is not None:
         _set_choices(form, choices)
         if form.validate_on_submit():
