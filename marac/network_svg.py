@@ -28,8 +28,9 @@ MAX_PER_ROW = 7
 MARGIN = 30
 TOP = 40
 RADIUS = 17
-LEGEND_WIDTH = 250
-LEGEND_ROW = 24
+MIN_WIDTH = 640
+LEGEND_COLUMN = 250
+LEGEND_ROW = 22
 LABEL_CHARS = 20
 SWEEPS = 4
 
@@ -87,7 +88,9 @@ def layout(network: PresentedNetwork) -> tuple[dict[str, tuple[float, float]], f
     for layer in order:
         rows += [layer[i : i + MAX_PER_ROW] for i in range(0, len(layer), MAX_PER_ROW)]
     columns = max((len(row) for row in rows), default=1)
-    width = 2 * MARGIN + columns * COLUMN_WIDTH
+    width = max(2 * MARGIN + columns * COLUMN_WIDTH, MIN_WIDTH)
+    # Rows are centred in the width, however narrow the widest row.
+    columns = (width - 2 * MARGIN) / COLUMN_WIDTH
     positions = {}
     for row_index, row in enumerate(rows):
         offset = MARGIN + (columns - len(row)) * COLUMN_WIDTH / 2
@@ -196,9 +199,9 @@ def _text(x: float, y: float, lines: list[str], size: int, halo: bool = False) -
 
 def draw(network: PresentedNetwork) -> Markup:
     positions, width, height = layout(network)
-    legend, legend_height = _legend(width)
-    total_height = max(height, TOP + legend_height)
-    total_width = width + LEGEND_WIDTH
+    legend, legend_height = _legend(width, height)
+    total_height = height + legend_height + 10
+    total_width = width
     title_id, desc_id = f"{ID_PREFIX}-title", f"{ID_PREFIX}-desc"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="network-picture" '
@@ -379,44 +382,47 @@ def _quadratic(
     )
 
 
-def _legend(drawing_width: float) -> tuple[str, float]:
-    x = drawing_width + 10
-    y = TOP - 10
-    parts = [
-        f'<g class="network-key"><rect x="{_num(x)}" y="{_num(y - 22)}" '
-        f'width="{LEGEND_WIDTH - 20}" height="__H__" fill="#ffffff" stroke="{INK}" '
-        'stroke-width="1"/>',
-        _text(x + (LEGEND_WIDTH - 20) / 2, y - 4, ["Key"], 13),
-    ]
-    row = y + 20
+def _legend(width: float, top: float) -> tuple[str, float]:
+    """The key, below the drawing, in as many columns as fit: every shape and line in words."""
+    entries: list[tuple[str, str]] = []
     for kind in NodeKind:
-        parts.append(shape(kind, x + 24, row, False, r=10))
-        parts.append(
-            f'<text x="{_num(x + 48)}" y="{_num(row + 4)}" font-size="12" fill="{INK}">'
-            f"{escape(kind.label)}</text>"
-        )
-        row += LEGEND_ROW
-    parts.append(shape(NodeKind.OTHER_ADULT, x + 24, row, True, r=10))
-    parts.append(
-        f'<text x="{_num(x + 48)}" y="{_num(row + 4)}" font-size="12" fill="{INK}">'
-        "Thick outline: in this case</text>"
-    )
-    row += LEGEND_ROW
+        entries.append((kind.label, "node:" + kind.value))
+    entries.append(("Thick outline: in this case", "in-case"))
     for kind in LinkKind:
-        marker = (
-            f' marker-end="url(#{ID_PREFIX}-arrow)"'
-            if kind in (LinkKind.PARENT, LinkKind.STEP_PARENT)
-            else ""
-        )
+        entries.append((kind.label, "link:" + kind.value))
+    columns = max(1, min(3, int((width - 2 * MARGIN) // LEGEND_COLUMN)))
+    rows = -(-len(entries) // columns)
+    height = 34 + rows * LEGEND_ROW
+    box_width = columns * LEGEND_COLUMN
+    x0 = (width - box_width) / 2
+    parts = [
+        f'<g class="network-key"><rect x="{_num(x0)}" y="{_num(top)}" width="{_num(box_width)}" '
+        f'height="{_num(height)}" fill="#ffffff" stroke="{INK}" stroke-width="1"/>',
+        _text(x0 + box_width / 2, top + 18, ["Key"], 13),
+    ]
+    for index, (label, sample) in enumerate(entries):
+        column, row = divmod(index, rows)
+        x = x0 + column * LEGEND_COLUMN + 12
+        y = top + 40 + row * LEGEND_ROW
+        what, _, value = sample.partition(":")
+        if what == "node":
+            parts.append(shape(NodeKind(value), x + 14, y, False, r=9))
+        elif what == "in-case":
+            parts.append(shape(NodeKind.OTHER_ADULT, x + 14, y, True, r=9))
+        else:
+            kind = LinkKind(value)
+            marker = (
+                f' marker-end="url(#{ID_PREFIX}-arrow)"'
+                if kind in (LinkKind.PARENT, LinkKind.STEP_PARENT)
+                else ""
+            )
+            parts.append(
+                f'<line x1="{_num(x)}" y1="{_num(y)}" x2="{_num(x + 30)}" y2="{_num(y)}" '
+                f"{_line_attributes(kind)}{marker}/>"
+            )
         parts.append(
-            f'<line x1="{_num(x + 8)}" y1="{_num(row)}" x2="{_num(x + 40)}" y2="{_num(row)}" '
-            f"{_line_attributes(kind)}{marker}/>"
+            f'<text x="{_num(x + 38)}" y="{_num(y + 4)}" font-size="12" fill="{INK}">'
+            f"{escape(label)}</text>"
         )
-        parts.append(
-            f'<text x="{_num(x + 48)}" y="{_num(row + 4)}" font-size="12" fill="{INK}">'
-            f"{escape(kind.label)}</text>"
-        )
-        row += LEGEND_ROW
     parts.append("</g>")
-    height = row - y + 10
-    return "".join(parts).replace("__H__", _num(height + 12)), height + 12
+    return "".join(parts), height
