@@ -7,9 +7,10 @@ and a key. Styling is by presentation attributes (the Content-Security-Policy fo
 ``style``), so the picture looks the same inline in a page and opened on its own.
 
 The layout is layered and deterministic: the people of the case in the top row, then the people one
-link away, then two links away, then the agencies; within a row, nodes are ordered to sit near
-their neighbours (a few barycentre sweeps, ties broken by the presented order). The same network
-always gives the same picture, byte for byte.
+shown link away, and so on, then the agencies (rows come from what is shown, see
+``present_network._layers``); within a row, nodes are ordered to sit near their neighbours (a few
+barycentre sweeps, ties broken by the presented order), and a link that would cross a node is bent
+around it. The same network always gives the same picture, byte for byte.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -244,16 +244,13 @@ class _Projection:
             else {}
         )
         labels = {pid: names[pid] for pid in full}
+        # Numbered in the order they were recorded, nothing that depends on hidden people.
         anonymised = sorted(
-            (
-                (self.nb.distance[pid], pid)
-                for pid, d in self.decisions.items()
-                if d.level is policy.Level.SUMMARY
-            ),
+            pid for pid, d in self.decisions.items() if d.level is policy.Level.SUMMARY
         )
-        repeats = Counter(self.decisions[pid].summary for _, pid in anonymised)
+        repeats = Counter(self.decisions[pid].summary for pid in anonymised)
         numbers: Counter[str] = Counter()
-        for _, pid in anonymised:
+        for pid in anonymised:
             wording = self.decisions[pid].summary or "Someone"
             if repeats[wording] > 1:
                 numbers[wording] += 1
@@ -292,7 +289,7 @@ class _Projection:
             label=self.labels[pid],
             description=description,
             in_case=in_case,
-            layer=self.nb.distance[pid],
+            layer=0,  # set by _layers from what is shown
         )
 
     def _roles_description(self, roles: list[tuple[int, CaseRole]]) -> str:
@@ -355,7 +352,6 @@ class _Projection:
                     directed=False,
                 )
             )
-        layer = max(self.nb.distance.values(), default=0) + 1
         agencies = [
             NetworkNode(
                 key=f"a{agency_id}",
@@ -363,7 +359,7 @@ class _Projection:
                 label=self._agency_name(agency_id),
                 description=f"Works with {_count(len(pids), 'person', 'people')} shown here.",
                 in_case=False,
-                layer=layer,
+                layer=0,  # set by _layers from what is shown
             )
             for agency_id, pids in people.items()
         ]
@@ -497,8 +493,12 @@ class _Projection:
 
     def present(self) -> PresentedNetwork:
         people = [self._person_node(pid) for pid in self.nb.person_ids() if self.shown(pid)]
+        relationship_links = self._relationship_links()
+        people = _layers(people, relationship_links)
         people.sort(key=lambda n: (n.layer, _KIND_ORDER[n.kind], n.label, n.key))
         agencies, involvement_links = self._involvement_links()
+        agency_layer = max((n.layer for n in people), default=-1) + 1
+        agencies = [replace(n, layer=agency_layer) for n in agencies]
         agencies.sort(key=lambda n: (n.label, n.key))
         linked, hidden = self._linked_cases()
         contact = self._partner_contact()
@@ -506,7 +506,7 @@ class _Projection:
             case_id=self.opened.case_id,
             case_reference=self.reference,
             nodes=tuple(people + agencies),
-            links=tuple(self._relationship_links() + involvement_links),
+            links=tuple(relationship_links + involvement_links),
             serial=tuple(self._serial()),
             children=tuple(self._children()),
             linked_cases=tuple(linked),
@@ -514,6 +514,25 @@ class _Projection:
             partner_contact=tuple(contact) if contact is not None else None,
             truncated=self.nb.truncated,
         )
+
+
+def _layers(people: list[NetworkNode], links: list[NetworkLink]) -> list[NetworkNode]:
+    """Rows of the picture from what is shown only: the case's people first, then those one
+    shown link away, and so on; people joined by no shown link go in a row after them. Hop
+    counts in the whole neighbourhood would hint at someone hidden between two shown people."""
+    neighbours: dict[str, set[str]] = {n.key: set() for n in people}
+    for link in links:
+        neighbours[link.source].add(link.target)
+        neighbours[link.target].add(link.source)
+    layer = {n.key: 0 for n in people if n.in_case}
+    frontier = sorted(layer)
+    while frontier:
+        reached = sorted({k for key in frontier for k in neighbours[key] if k not in layer})
+        for key in reached:
+            layer[key] = layer[frontier[0]] + 1
+        frontier = reached
+    unlinked = max(layer.values(), default=-1) + 1
+    return [replace(n, layer=layer.get(n.key, unlinked)) for n in people]
 
 
 _WITHHELD = policy.Decision(policy.Level.WITHHELD, "not in the network")

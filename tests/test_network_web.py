@@ -241,3 +241,33 @@ def test_serial_perpetrator_scan_is_for_the_coordinator_and_chair(app, setup) ->
     rep = app.test_client()
     login(rep, setup["rep"].username)
     assert rep.get("/network/serial-perpetrators").status_code == 403
+
+
+def test_the_picture_does_not_hint_at_hidden_people(
+    app, make_area, make_agency, make_user, make_person, make_case, relate
+) -> None:  # noqa: ANN001
+    """A child exposed to him through an adult the viewer may not see is anonymised, with no
+    link drawn, and placed by what is shown: nothing tells that someone stands between them."""
+    from marac import graph
+    from marac.present_network import NodeKind, present_network
+    from marac.viewer import links_for_case, viewer_for
+
+    area = make_area()
+    rep = make_user(Role.AGENCY_REP, make_agency(area, AgencyKind.POLICE))
+    victim, man = make_person(area, given="Vera"), make_person(area, given="Moss")
+    housemate = make_person(area, given="Hugo")
+    child = make_person(area, given="Kim", dob=date(2019, 1, 1))
+    relate(man, victim, RelationshipKind.PARTNER)
+    relate(man, housemate, RelationshipKind.HOUSEHOLD_MEMBER)
+    relate(housemate, child, RelationshipKind.PARENT)
+    case = make_case(area, victim, (man,), status=CaseStatus.HEARD)
+    viewer = viewer_for(rep)
+    links = links_for_case(db.session, viewer, case)
+    nb = graph.build_neighbourhood(db.session, today=date(2026, 11, 24), case_id=case.id)
+    assert nb.distance[child.id] == 2
+    network = present_network(db.session, viewer, links, nb, case.reference)
+    labels = {node.label: node for node in network.nodes}
+    assert "Hugo" not in " ".join(labels) and labels["A child"].kind is NodeKind.ANONYMISED
+    # Not on a third row, as its distance would put it: on the first row after the case's.
+    assert labels["A child"].layer == 1
+    assert not [link for link in network.links if "A child" in link.sentence]
