@@ -63,6 +63,43 @@ Match candidates (people offered while a name is typed)
     already see in full in a case they may open. A perpetrator-facing agency is therefore never
     offered a victim, a child or another adult. Administrators are offered nobody.
   - Only the area's coordinator merges two person records, and may undo a merge.
+
+The network around a case (the picture, its text list and what the network finds)
+  - Only for a viewer who may open the case. Each person in the network is:
+    FULL (name and role) when the viewer may see that person's identity in full in some case the
+    viewer may open; for the coordinator and chair, also anyone on their area's records;
+    SUMMARY (anonymised, with a safe label and nothing else) when the person is risk information
+    the viewer may know exists; WITHHELD (absent, with every link touching them) otherwise.
+  - Viewers who are not perpetrator-facing see as SUMMARY the perpetrators' other current and former
+    partners ("Another partner") and the children exposed to the perpetrators ("A child") whom
+    they may not see in full: a partner's PC worker learns that another partner exists, never
+    who she is, where she is or anything about her. Everyone else they may not see is WITHHELD.
+  - Perpetrator-facing viewers see in full only the men they work with; the victims of cases they
+    may open only as "The victim" (no name, no location); nothing else: no children, no other
+    adults, no other partner, and no agency but their own.
+  - A relationship is shown when both people are shown (FULL or SUMMARY); it carries dates only
+    when both are FULL (a separation date can point to her). Perpetrator-facing viewers, as on the
+    case page, see a relationship only between two people shown in full: not whether "the victim"
+    is his partner or his ex-partner.
+  - An agency's involvement with a person is shown as ``involvement`` decides: only for a person
+    shown in full, and to perpetrator-facing viewers only their own agency's.
+  - A linked case is listed when the viewer may open it. Otherwise viewers who are not
+    perpetrator-facing learn only how many other cases they cannot open; perpetrator-facing
+    viewers learn nothing of them.
+  - An explaining path is shown only when every person on it is shown, and it names them by the
+    label shown (anonymised labels, never hidden names); a case on it that the viewer may not open
+    reads "another case you cannot open".
+  - Who must be offered partner contact is never shown to perpetrator-facing agencies.
+
+Allocating agencies and workers (the case page's "Agencies involved")
+  - The coordinator of the area may allocate any agency of the area; any other user may allocate
+    only their own agency. Either only for a person they may see in full in a case they may open,
+    and never an administrator. The same rule ends an involvement.
+  - What may be allocated (a worker who works with a man is never the PC worker of his partners;
+    each partner of the same man has her own worker) is checked by ``marac.services.allocation``.
+
+The serial-perpetrator scan of the whole area
+  - The coordinator and chair of the area (never a perpetrator-facing agency's user).
 """
 
 from __future__ import annotations
@@ -219,7 +256,12 @@ def referral_source(viewer: Viewer, links: CaseLinks) -> Decision:
 
 def involvement(viewer: Viewer, links: CaseLinks, person_id: int, agency_id: int) -> Decision:
     """Whether the viewer may know that an agency works with a person in the case."""
-    if not person_identity(viewer, links, person_id).full:
+    return involvement_given_identity(viewer, person_identity(viewer, links, person_id), agency_id)
+
+
+def involvement_given_identity(viewer: Viewer, identity: Decision, agency_id: int) -> Decision:
+    """The involvement rule once the person's identity decision is known (case page or network)."""
+    if not identity.full:
         return _withheld("the person is not shown to the viewer")
     if viewer.perpetrator_facing and agency_id != viewer.agency_id:
         return _withheld("other agencies' work is not shown to perpetrator-facing agencies")
@@ -403,6 +445,130 @@ def match_candidate(
     if any(person_identity(viewer, links, person_id).full for links in cases):
         return _full("identity already shown in a case the viewer may open")
     return _withheld("identity not shown to the viewer in any case they may open")
+
+
+# ---------------------------------------------------------------------------------------------
+# The network around a case
+
+ANOTHER_PARTNER = "Another partner"
+A_CHILD = "A child"
+ANOTHER_CASE = "another case you cannot open"
+WITHOUT_DATES = "Shown without dates: a date could point to her."
+
+
+@dataclass(frozen=True)
+class CaseMembership:
+    """One case a person is in, with the viewer's links to it."""
+
+    reference: str
+    links: CaseLinks
+
+
+@dataclass(frozen=True)
+class NetworkPersonFacts:
+    """What the policy needs to know about a person in the network around the opened case."""
+
+    person_id: int
+    area_id: int | None
+    memberships: tuple[CaseMembership, ...] = ()
+    # A current or former partner of a perpetrator of the opened case.
+    partner_of_perpetrator: bool = False
+    # A child exposed to a perpetrator of the opened case (marac.graph.children_exposed).
+    child_exposed: bool = False
+
+
+def network_person(viewer: Viewer, opened: CaseLinks, facts: NetworkPersonFacts) -> Decision:
+    if not case_access(viewer, opened).full:
+        return _withheld("not in a case the viewer may open")
+    anonymised: str | None = None
+    # The opened case first, so that its own victim reads "The victim".
+    for membership in sorted(
+        facts.memberships, key=lambda m: (m.links.case_id != opened.case_id, m.reference)
+    ):
+        decision = person_identity(viewer, membership.links, facts.person_id)
+        if decision.full:
+            return _full(f"shown in full in {membership.reference}")
+        if decision.level is Level.SUMMARY and anonymised is None:
+            anonymised = (
+                decision.summary
+                if membership.links.case_id == opened.case_id
+                else f"{decision.summary} in {membership.reference}"
+            )
+    if viewer.perpetrator_facing:
+        if anonymised:
+            return _summary("identity withheld from perpetrator-facing agency", anonymised)
+        return _withheld("not shown to perpetrator-facing agencies")
+    if viewer.role in (Role.COORDINATOR, Role.CHAIR) and facts.area_id == viewer.area_id:
+        return _full(f"{viewer.role.label} sees everyone on the area's records")
+    if facts.partner_of_perpetrator:
+        return _summary("his other partners are risk information", ANOTHER_PARTNER)
+    if facts.child_exposed:
+        return _summary("children exposed to him are risk information", A_CHILD)
+    return _withheld("neither shown to the viewer nor risk information about this case")
+
+
+def network_relationship(
+    viewer: Viewer, opened: CaseLinks, one: Decision, other: Decision
+) -> Decision:
+    """A relationship between two people of the network, given the decisions about each."""
+    if not case_access(viewer, opened).full or one.withheld or other.withheld:
+        return _withheld("one of the people is not shown")
+    if one.full and other.full:
+        return _full("both people are shown in full")
+    if viewer.perpetrator_facing:
+        # As on the case page: how he is related to "the victim" (partner or ex-partner) is not
+        # told to his programme; the label already says which case she is the victim in.
+        return _withheld("perpetrator-facing agencies see relationships only between people shown")
+    return _summary("one of the people is anonymised", WITHOUT_DATES)
+
+
+def linked_case(viewer: Viewer, opened: CaseLinks, other: CaseLinks) -> Decision:
+    """Another case that shares a person with the opened one."""
+    if not case_access(viewer, opened).full:
+        return _withheld("not in a case the viewer may open")
+    if case_access(viewer, other).full:
+        return _full("may open the linked case")
+    if viewer.perpetrator_facing:
+        return _withheld("perpetrator-facing agencies learn nothing of other cases")
+    return _summary("may know that another case exists", ANOTHER_CASE)
+
+
+def partner_contact_offers(viewer: Viewer, opened: CaseLinks) -> Decision:
+    """Who must be offered partner contact if a perpetrator of the case is in a programme."""
+    if not case_access(viewer, opened).full:
+        return _withheld("not in a case the viewer may open")
+    if viewer.perpetrator_facing:
+        return _withheld("nothing about partner contact reaches perpetrator-facing agencies")
+    return _full("may open the case")
+
+
+# ---------------------------------------------------------------------------------------------
+# Allocating agencies and workers
+
+
+ALLOCATING_ROLES = frozenset({Role.COORDINATOR})
+
+
+def may_allocate(viewer: Viewer, links: CaseLinks, person_id: int, agency_id: int) -> Decision:
+    """Whether the viewer may add (or end) an agency's involvement with a person in the case."""
+    if viewer.role is Role.ADMINISTRATOR:
+        return _withheld("administrators manage accounts, not cases")
+    if not person_identity(viewer, links, person_id).full:
+        return _withheld("the person is not shown to the viewer in full")
+    if viewer.role in ALLOCATING_ROLES and not viewer.perpetrator_facing:
+        return _full(f"{viewer.role.label} of the area")
+    if agency_id == viewer.agency_id:
+        return _full("a user of the agency being allocated")
+    return _withheld("only the coordinator, or the agency itself, allocates an agency")
+
+
+def may_scan_area(viewer: Viewer, area_id: int) -> Decision:
+    """The serial-perpetrator scan of a whole area."""
+    if viewer.perpetrator_facing or viewer.area_id != area_id:
+        return _withheld("only the area's coordinator and chair")
+    if viewer.role in (Role.COORDINATOR, Role.CHAIR):
+        return _full(f"{viewer.role.label} of the area")
+    return _withheld("only the area's coordinator and chair")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -238,7 +238,7 @@ def present_case(session: Session, viewer: Viewer, case: Case, links: CaseLinks)
             relationships.append(
                 PresentedRelationship(
                     from_label=labels[rel.person_id][1],
-                    kind_label=_relationship_phrase(rel.kind),
+                    kind_label=relationship_phrase(rel.kind),
                     to_label=labels[rel.other_person_id][1],
                     separated_on=rel.separated_on,
                 )
@@ -271,7 +271,7 @@ _RELATIONSHIP_PHRASES = {
 }
 
 
-def _relationship_phrase(kind: RelationshipKind) -> str:
+def relationship_phrase(kind: RelationshipKind) -> str:
     return _RELATIONSHIP_PHRASES[kind]
 
 

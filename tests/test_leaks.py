@@ -146,6 +146,11 @@ def everything_seen_by(
     for case_id in case_ids:
         fetch(f"/cases/{case_id}")
         fetch(f"/cases/{case_id}", **{"HX-Request": "true"})
+        # The network's text list and picture, as a fragment and on their own, and the
+        # agencies involved; the case page above includes all of them too.
+        fetch(f"/cases/{case_id}/network", **{"HX-Request": "true"})
+        fetch(f"/cases/{case_id}/network.svg")
+        fetch(f"/cases/{case_id}/agencies", **{"HX-Request": "true"})
 
     # Referrals: the form, its fragments (live score, live matches, and the no-JavaScript check
     # for people already known), the queue, possible duplicates and merges.
@@ -169,6 +174,21 @@ def everything_seen_by(
     for kept, duplicate in merge_pairs:
         fetch(f"/people/merge/{kept}/{duplicate}")
     return "\n".join(pages), statuses
+
+
+def network_outputs(client: FlaskClient, case_ids: list[int]) -> str:
+    """Only what the network produces: its page, fragment and picture, for every case."""
+    pages = []
+    for case_id in case_ids:
+        for path, headers in (
+            (f"/cases/{case_id}/network", {}),
+            (f"/cases/{case_id}/network", {"HX-Request": "true"}),
+            (f"/cases/{case_id}/network.svg", {}),
+        ):
+            response = client.get(path, headers=headers)
+            assert response.status_code in (200, 404), (path, response.status_code)
+            pages.append(response.get_data(as_text=True))
+    return "\n".join(pages)
 
 
 def test_the_table_names_only_demo_users(demo_usernames: list[str]) -> None:
@@ -220,3 +240,54 @@ def test_name_search_never_confirms_a_hidden_person(demo_app: Flask) -> None:
         assert "NM-2026-0101" not in text and "NM-2026-0102" not in text, name
     found = client.post("/cases/", data={"q": "Ashdown", "csrf_token": token})
     assert "3 cases" in found.get_data(as_text=True)
+
+
+def _signed_in(demo_app: Flask, username: str) -> FlaskClient:
+    client = demo_app.test_client()
+    assert login(client, username).status_code == 302, username
+    return client
+
+
+def test_a_partners_worker_never_learns_who_the_other_partners_are(
+    demo_app: Flask, demo_case_ids: list[int]
+) -> None:
+    """pc1 works with Megan: she learns that Kieran has other partners, never who or where."""
+    text = network_outputs(_signed_in(demo_app, "pc1"), demo_case_ids)
+    for hidden in (
+        "Sophie Calder",
+        "Hannah Pryce",
+        "Jade Whitlow",
+        "Sophie",
+        "Hannah",
+        "Jade",
+        "Calder",
+        "Pryce",
+        "Leo",
+        "20 Dec 2025",  # Sophie's separation date
+        "15 May 2024",  # Hannah's
+        "CNYA03",
+        "CNYA04",
+        "CNYN01",
+        "NM-2026-0102",  # their cases, which pc1 may not open
+        "NM-2025-0140",
+        "Kit Bramley",  # the other partners' workers
+        "Lou Penrose",
+    ):
+        assert hidden not in text, hidden
+    assert "Another partner 1" in text and "Another partner 3" in text
+    assert "2 other cases you cannot open" in text
+
+
+def test_the_programme_never_sees_a_partner_or_where_she_is(
+    demo_app: Flask, demo_case_ids: list[int]
+) -> None:
+    text = network_outputs(_signed_in(demo_app, "programme"), demo_case_ids)
+    partners = ("Megan", "Thorne", "Sophie", "Calder", "Hannah", "Pryce", "Jade", "Whitlow")
+    others = ("Ruby", "Alfie", "Leo", "Carol", "Dean", "Haworth", "Another partner", "A child")
+    # Whether she is his partner or ex-partner, when she left, who else works with her.
+    words = ("ex-partner", "separated", "Harbour", "IDVA", "Probation", "partner contact")
+    addresses = ("CNYA02", "CNYP02", "CNYT02", "CNYA03", "CNYP03", "CNYA04", "CNYN01")
+    for hidden in partners + others + words + addresses:
+        assert hidden not in text, hidden
+    for shown in ("Kieran Ashdown", "The victim", "The victim in NM-2026-0102"):
+        assert shown in text, shown

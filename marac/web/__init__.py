@@ -7,13 +7,33 @@ from datetime import date
 from flask import Flask
 
 from marac.domain import Role
-from marac.web import access, admin, auth, cases, errors, main, people, referrals
+from marac.web import (
+    access,
+    admin,
+    auth,
+    cases,
+    errors,
+    involvements,
+    main,
+    network,
+    people,
+    referrals,
+)
 from marac.web.forms import flat_errors
 
 
 def register_blueprints(app: Flask) -> None:
     app.before_request(access.refuse_undeclared_routes)
-    for blueprint in (main.bp, auth.bp, cases.bp, admin.bp, referrals.bp, people.bp):
+    for blueprint in (
+        main.bp,
+        auth.bp,
+        cases.bp,
+        network.bp,
+        involvements.bp,
+        admin.bp,
+        referrals.bp,
+        people.bp,
+    ):
         app.register_blueprint(blueprint)
     errors.register(app)
     # A global, not a context value: imported macros (the error summary) do not see the context.

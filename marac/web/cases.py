@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import Blueprint, Response, request
 from flask_wtf import FlaskForm
@@ -18,6 +20,8 @@ from marac.viewer import CaseLinks, Viewer, links_for_cases
 from marac.web.access import case_route, current_viewer, signed_in
 from marac.web.forms import enum_choices
 from marac.web.htmx import render
+from marac.web.involvements import allocation_context
+from marac.web.network import network_context
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -113,7 +117,15 @@ def index() -> Response:
 @bp.route("/<int:case_id>")
 @case_route
 def show(case: Case, viewer: Viewer, links: CaseLinks) -> Response:
-    presented = present_case(db.session, viewer, case, links)
-    referral = present_referral(db.session, viewer, case, links)
     audit.record("case.view", object_type="case", object_id=case.id)
-    return render("cases/show.html", "cases/show.html", case=presented, referral=referral)
+    return render("cases/show.html", "cases/show.html", **case_page_context(case, viewer, links))
+
+
+def case_page_context(case: Case, viewer: Viewer, links: CaseLinks) -> dict[str, Any]:
+    """Everything the case page shows; each section's own routes reuse its part."""
+    return {
+        "case": present_case(db.session, viewer, case, links),
+        "referral": present_referral(db.session, viewer, case, links),
+        **network_context(case, viewer, links),
+        **allocation_context(case, viewer, links),
+    }

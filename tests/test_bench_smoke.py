@@ -1,0 +1,30 @@
+"""The network benchmark still runs: a tiny synthetic country, a few networks, the scan."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+from marac.config import PROJECT_ROOT
+
+
+def test_network_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "network_bench", PROJECT_ROOT / "bench" / "network_bench.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # its dataclasses look their module up there
+    spec.loader.exec_module(bench)
+    output = tmp_path / "network.json"
+    result = bench.main(["--people", "600", "--samples", "4", "--output", str(output)])
+    assert json.loads(output.read_text()) == result
+    assert result["data"]["people"] == 600
+    assert result["data"]["relationships"] == 1200
+    assert result["data"]["cases"] == 180
+    network = result["network_of_one_case"]
+    assert network["samples"] == 4 and network["total"]["median_ms"] > 0
+    # A fixed, small number of queries per network, whatever the data.
+    assert 5 <= network["queries_per_network"]["min"] <= network["queries_per_network"]["max"] <= 25
+    assert result["serial_perpetrator_scan"]["serial_perpetrators"] > 0
