@@ -1,5 +1,6 @@
 """All models, importable from one place (and registered on the metadata for migrations)."""
 
+from marac.models.actions import Action, ActionStatusChange, OutboxEmail
 from marac.models.agencies import Agency, Area, User
 from marac.models.audit import AuditEntry
 from marac.models.cases import Case, CasePerson, InformationItem, Involvement
@@ -7,6 +8,8 @@ from marac.models.disclosure import DisclosureOverride, SharingConsent
 from marac.models.people import ContactDetails, Person, PersonAlias, Relationship
 
 __all__ = [
+    "Action",
+    "ActionStatusChange",
     "Agency",
     "Area",
     "AuditEntry",
@@ -16,6 +19,7 @@ __all__ = [
     "DisclosureOverride",
     "InformationItem",
     "Involvement",
+    "OutboxEmail",
     "Person",
     "PersonAlias",
     "Relationship",

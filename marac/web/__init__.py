@@ -7,12 +7,12 @@ from datetime import date
 from flask import Flask
 
 from marac.domain import Role
-from marac.web import access, admin, auth, cases, errors, main
+from marac.web import access, actions, admin, auth, cases, errors, main
 
 
 def register_blueprints(app: Flask) -> None:
     app.before_request(access.refuse_undeclared_routes)
-    for blueprint in (main.bp, auth.bp, cases.bp, admin.bp):
+    for blueprint in (main.bp, auth.bp, cases.bp, actions.bp, admin.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
 

@@ -14,6 +14,7 @@ from marac.extensions import db
 from marac.models import Case, CasePerson, Person, PersonAlias
 from marac.present import case_rows, present_case
 from marac.viewer import CaseLinks, Viewer, links_for_cases
+from marac.web import actions
 from marac.web.access import case_route, current_viewer, signed_in
 from marac.web.forms import enum_choices
 from marac.web.htmx import render
@@ -114,4 +115,9 @@ def index() -> Response:
 def show(case: Case, viewer: Viewer, links: CaseLinks) -> Response:
     presented = present_case(db.session, viewer, case, links)
     audit.record("case.view", object_type="case", object_id=case.id)
-    return render("cases/show.html", "cases/show.html", case=presented)
+    return render(
+        "cases/show.html",
+        "cases/show.html",
+        case=presented,
+        actions_panel=actions.case_panel(viewer, links, case),
+    )
