@@ -585,50 +585,55 @@ def create(case: Case, viewer: Viewer, links: CaseLinks) -> Response:
     form = _action_form(viewer, links, case, submitted=True)
     if form is None:
         abort(403)
-    warning = None
-    if form.validate():
-        owner_agency, owner_user, subject, person_id = _resolve_choices(form, viewer, links, case)
-        warning = vagueness_warning(form.text.data or "")
-        if not _has_errors(form) and (warning is None or form.confirm_vague.data):
-            try:
-                action_service.create_action(
-                    db.session,
-                    case=case,
-                    owner_agency=owner_agency,
-                    owner_user=owner_user,
-                    subject=subject,
-                    subject_person_id=person_id,
-                    text=form.text.data or "",
-                    due_on=form.due_on.data,
-                    shared_in_detail=bool(form.shared_in_detail.data),
-                    created_by=_me(),
-                )
-            except action_service.ActionProblem as problem:
-                _add_error(form, problem.field, problem.message)
-            else:
-                return _done(viewer, links, case, "Action added.")
+    # Every check at once, so that the person sees all the problems in one go.
+    valid = form.validate()
+    owner_agency, owner_user, subject, person_id = _resolve_choices(form, viewer, links)
+    warning = vagueness_warning(form.text.data or "") if valid else None
+    if valid and not _has_errors(form) and (warning is None or form.confirm_vague.data):
+        try:
+            action_service.create_action(
+                db.session,
+                case=case,
+                owner_agency=owner_agency,
+                owner_user=owner_user,
+                subject=subject,
+                subject_person_id=person_id,
+                text=form.text.data or "",
+                due_on=form.due_on.data,
+                shared_in_detail=bool(form.shared_in_detail.data),
+                created_by=_me(),
+            )
+        except action_service.ActionProblem as problem:
+            _add_error(form, problem.field, problem.message)
+        else:
+            return _done(viewer, links, case, "Action added.")
     # A vague wording is a warning, not an error: 200, with the box to confirm it.
     status = 400 if _has_errors(form) else 200
     return _panel_response(viewer, links, case, status, form=form, vague_warning=warning)
 
 
 def _resolve_choices(
-    form: ActionForm, viewer: Viewer, links: CaseLinks, case: Case
+    form: ActionForm, viewer: Viewer, links: CaseLinks
 ) -> tuple[Agency | None, User | None, ActionSubject, int | None]:
-    """Turns the chosen values into rows, adding a clear message to any field that is wrong."""
+    """Turns the chosen values into rows, adding a clear message to any field that is wrong.
+
+    Values not among the choices were already refused by the form and are left alone here.
+    """
     owner_agency = None
-    if not form.owner_agency_id.data:
-        _add_error(form, "owner_agency_id", "Choose the agency that will do it.")
-    else:
-        owner_agency = db.session.get(Agency, int(form.owner_agency_id.data))
-        if not policy.may_create_action(viewer, links, owner_agency.id).full:
-            _add_error(form, "owner_agency_id", "You can add actions only for your own agency.")
-    chosen_user = form.owner_user_id.data
-    owner_user = db.session.get(User, int(chosen_user)) if chosen_user else None
-    if owner_user and owner_agency and owner_user.agency_id != owner_agency.id:
-        _add_error(form, "owner_user_id", "The named owner must work for the owner agency.")
+    if not form.owner_agency_id.errors:
+        if not form.owner_agency_id.data:
+            _add_error(form, "owner_agency_id", "Choose the agency that will do it.")
+        else:
+            owner_agency = db.session.get(Agency, int(form.owner_agency_id.data))
+            if not policy.may_create_action(viewer, links, owner_agency.id).full:
+                _add_error(form, "owner_agency_id", "You can add actions only for your agency.")
+    owner_user = None
+    if form.owner_user_id.data and not form.owner_user_id.errors:
+        owner_user = db.session.get(User, int(form.owner_user_id.data))
+        if owner_agency and owner_user.agency_id != owner_agency.id:
+            _add_error(form, "owner_user_id", "The named owner must work for the owner agency.")
     subject, person_id = ActionSubject.HOUSEHOLD, None
-    if form.subject.data != "household":
+    if form.subject.data not in (None, "household") and not form.subject.errors:
         person_id = int(form.subject.data)
         subject = SUBJECT_FOR_ROLE[links.roles[person_id]]
     return owner_agency, owner_user, subject, person_id
