@@ -155,6 +155,12 @@ class ActionSubject(Labelled):
     OTHER_PERSON = "other_person"
     HOUSEHOLD = "household"
 
+    @property
+    def label(self) -> str:
+        # Its own table: "victim" and "child" are also CaseRole values, and the shared label
+        # table is keyed by value, so an entry there would relabel the case roles too.
+        return _SUBJECT_LABELS[self]
+
 
 # The person an action is about has this role in the case.
 SUBJECT_FOR_ROLE = {
@@ -174,6 +180,14 @@ class ActionDashboard(Labelled):
     CHILD_PROTECTION = "child_protection"
     POLICE_LIAISON = "police_liaison"
 
+
+_SUBJECT_LABELS = {
+    ActionSubject.VICTIM: "The victim",
+    ActionSubject.CHILD: "A child",
+    ActionSubject.PERPETRATOR: "The perpetrator",
+    ActionSubject.OTHER_PERSON: "Another person in the case",
+    ActionSubject.HOUSEHOLD: "The household",
+}
 
 _LABELS: dict[StrEnum, str] = {
     Role.AGENCY_REP: "Agency representative",
@@ -206,11 +220,6 @@ _LABELS: dict[StrEnum, str] = {
     OverrideGround.HER_REQUEST: "At her own request",
     ActionStatus.NOT_DONE_CIRCUMSTANCES: "Could not be done: circumstances changed",
     ActionStatus.NOT_DONE_BY_AGENCY: "Could not be done: not completed by the agency",
-    ActionSubject.VICTIM: "The victim",
-    ActionSubject.CHILD: "A child",
-    ActionSubject.PERPETRATOR: "The perpetrator",
-    ActionSubject.OTHER_PERSON: "Another person in the case",
-    ActionSubject.HOUSEHOLD: "The household",
     ActionDashboard.AGENCY: "My agency's actions",
     ActionDashboard.DUE: "Due",
     ActionDashboard.COORDINATOR: "Across agencies",

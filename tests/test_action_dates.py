@@ -100,3 +100,14 @@ def test_due_soon(today: date, due: date, soon: bool) -> None:
 )
 def test_vague_wording_is_caught(text: str, vague: bool) -> None:
     assert (vagueness_warning(text) is not None) is vague, text
+
+
+def test_action_labels_do_not_relabel_case_roles() -> None:
+    from marac.domain import ActionStatus, ActionSubject, CaseRole
+
+    assert [r.label for r in CaseRole] == ["Victim", "Perpetrator", "Child", "Other adult"]
+    assert ActionSubject.CHILD.label == "A child"
+    assert ActionSubject.HOUSEHOLD.label == "The household"
+    assert ActionStatus.NOT_DONE_BY_AGENCY.label == (
+        "Could not be done: not completed by the agency"
+    )

@@ -286,6 +286,7 @@ def coordinator() -> Response:
     period_from = form.period_from.data or period_to - timedelta(days=NON_COMPLETION_PERIOD_DAYS)
     if period_from > period_to:
         form.period_from.errors = ["The start of the period must be before its end."]
+        form._errors = None  # WTForms caches the errors dict; the summary must include this one
         form.status_code = 400
         period_from = period_to - timedelta(days=NON_COMPLETION_PERIOD_DAYS)
     form.since.data, form.period_from.data, form.period_to.data = since, period_from, period_to
