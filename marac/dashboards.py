@@ -26,6 +26,10 @@ from marac.present_actions import action_rows_statement
 from marac.viewer import Viewer
 
 OPEN = tuple(OPEN_ACTION_STATUSES)
+# Counts of lists that only grow (everything done, every action ever about a child) stop here and
+# say "more than 1,000": counting a decade of history on every page view would cost more than the
+# page itself.
+COUNT_CAP = 1000
 # Cases whose plan is still being made or carried out.
 CURRENT_CASE_STATUSES = (
     CaseStatus.REFERRED,
@@ -71,23 +75,20 @@ def agency_view(viewer: Viewer, view: str, today: date, days: int) -> sa.Select:
     return statement.order_by(Action.due_on, Action.id)
 
 
-def agency_counts(viewer: Viewer, today: date, days: int) -> sa.Select:
-    """One row: how many actions of the viewer's agency are due soon, overdue, done and open."""
+def agency_counts(viewer: Viewer, today: date, days: int) -> dict[str, sa.Select]:
+    """How many actions of the viewer's agency are due soon, overdue, done and open.
+
+    Done actions pile up over the years, so that count stops at ``COUNT_CAP``.
+    """
     until = clock.due_soon_until(today, days)
+    base = agency_conditions(viewer, today)
     is_open = Action.status.in_(OPEN)
-
-    def tally(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-    return sa.select(
-        tally(sa.and_(is_open, Action.due_on >= today, Action.due_on <= until)).label("due_soon"),
-        tally(sa.and_(is_open, Action.due_on < today)).label("overdue"),
-        tally(Action.status == ActionStatus.DONE).label("done"),
-        tally(is_open).label("open"),
-    ).where(
-        *agency_conditions(viewer, today),
-        Action.status.in_([*OPEN, ActionStatus.DONE]),
-    )
+    return {
+        "due_soon": count_where([*base, is_open, Action.due_on >= today, Action.due_on <= until]),
+        "overdue": count_where([*base, is_open, Action.due_on < today]),
+        "done": count_where([*base, Action.status == ActionStatus.DONE], cap=COUNT_CAP),
+        "open": count_where([*base, is_open]),
+    }
 
 
 # --- the due list and reminders -------------------------------------------------------------
@@ -147,16 +148,23 @@ def not_completed_conditions(
 
 
 def by_agency(conditions: list[sa.ColumnElement[bool]], at_least: int = 1) -> sa.Select:
-    """(agency id, agency name, count) for the actions matching ``conditions``."""
+    """(agency id, agency name, count) for the actions matching ``conditions``.
+
+    Counted per agency id first and named afterwards: joining the agency table into the count
+    leads SQLite to walk every agency of the country instead of the area's index range.
+    """
     count = sa.func.count(Action.id)
-    return (
-        sa.select(Agency.id, Agency.name, count.label("count"))
-        .select_from(Action)
-        .join(Agency, Agency.id == Action.owner_agency_id)
+    counted = (
+        sa.select(Action.owner_agency_id, count.label("count"))
         .where(*conditions)
-        .group_by(Agency.id, Agency.name)
+        .group_by(Action.owner_agency_id)
         .having(count >= at_least)
-        .order_by(count.desc(), Agency.name)
+        .subquery()
+    )
+    return (
+        sa.select(Agency.id, Agency.name, counted.c.count)
+        .join(counted, counted.c.owner_agency_id == Agency.id)
+        .order_by(counted.c.count.desc(), Agency.name)
     )
 
 
@@ -221,9 +229,15 @@ def uncovered_cases(
     )
 
 
-def count_where(conditions: list[sa.ColumnElement[bool]]) -> sa.Select:
-    return sa.select(sa.func.count(Action.id)).where(*conditions)
+def count_where(conditions: list[sa.ColumnElement[bool]], cap: int | None = None) -> sa.Select:
+    """How many actions match; with ``cap``, counting stops at cap + 1 ("more than cap")."""
+    if cap is None:
+        return sa.select(sa.func.count(Action.id)).where(*conditions)
+    return count_of(sa.select(Action.id).where(*conditions), cap)
 
 
-def count_of(statement: sa.Select) -> sa.Select:
-    return sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+def count_of(statement: sa.Select, cap: int | None = None) -> sa.Select:
+    statement = statement.order_by(None)
+    if cap is not None:
+        statement = statement.limit(cap + 1)
+    return sa.select(sa.func.count()).select_from(statement.subquery())

@@ -601,3 +601,22 @@ def test_send_email_leaves_mail_queued_without_a_server_and_delivers_with_one(ap
     assert (done.sent, message.attempts, message.last_error) == (1, 2, None)
     assert message.sent_at is not None and FakeSMTP.sent[0]["To"] == "rep@t.example"
     assert reminders.send_queued(db.session, config, FakeSMTP).sent == 0
+
+
+def test_counts_of_long_lists_stop_at_the_cap(client, signed_in, w, monkeypatch) -> None:  # noqa: ANN001
+    from marac import dashboards
+
+    monkeypatch.setattr(dashboards, "COUNT_CAP", 3)
+    for n in range(6):
+        add_action(
+            w.case,
+            w.police,
+            f"Old {n}",
+            due=TODAY - timedelta(days=n + 1),
+            status=ActionStatus.DONE,
+        )
+    signed_in(w.rep)
+    page = client.get("/actions/?show=done&per_page=10").get_data(as_text=True)
+    assert re.search(r"Done <span class=\"count\">3\+</span>", page)
+    assert "3+ actions, page 1" in page and "Next page" in page
+    assert all(f"Old {n}" in page for n in range(6))

@@ -27,7 +27,10 @@ class Action(Timestamped, Versioned, db.Model):
         # My agency's actions: due soon, overdue, done.
         sa.Index("ix_action_owner_status_due", "owner_agency_id", "status", "due_on"),
         # The coordinator's overdue list and the reviewers' lists, one area at a time.
-        sa.Index("ix_action_area_status_due", "area_id", "status", "due_on"),
+        # (owner_agency_id and case_id last: counted by agency without reading the rows.)
+        sa.Index(
+            "ix_action_area_status_due", "area_id", "status", "due_on", "owner_agency_id", "case_id"
+        ),
         sa.Index("ix_action_area_subject_status_due", "area_id", "subject", "status", "due_on"),
         # Actions not updated since a date.
         sa.Index("ix_action_area_status_updated", "area_id", "status", "updated_at"),

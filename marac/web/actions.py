@@ -126,8 +126,14 @@ class Page:
     total: int
 
     @property
+    def capped(self) -> bool:
+        """The count stopped at its cap: there are more, and the last page is not known."""
+        return self.total > dashboards.COUNT_CAP
+
+    @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
+        known = max(1, -(-self.total // self.size))
+        return max(known, self.number + 1) if self.capped else known
 
     @property
     def offset(self) -> int:
@@ -159,7 +165,17 @@ def _page_number() -> int:
 
 def _page(form: Any, total: int) -> Page:
     size = int(form.per_page.data or DEFAULT_PAGE_SIZE)
-    return Page(number=min(_page_number(), max(1, -(-total // size))), size=size, total=total)
+    page = Page(number=_page_number(), size=size, total=total)
+    page.number = min(page.number, page.pages)
+    return page
+
+
+@bp.app_template_filter("count_label")
+def count_label(count: int) -> str:
+    """1,234, or "1,000+" for a count that stopped at its cap."""
+    if count > dashboards.COUNT_CAP:
+        return f"{dashboards.COUNT_CAP:,}+"
+    return f"{count:,}"
 
 
 def _require_dashboard(viewer: Viewer, dashboard: ActionDashboard) -> None:
@@ -216,8 +232,11 @@ def agency() -> Response:
     view = form.show.data if form.show.data in dashboards.AGENCY_VIEWS else "due_soon"
     days = form.days.data or clock.DUE_SOON_DAYS
     today = clock.service_today()
-    counts = db.session.execute(dashboards.agency_counts(viewer, today, days)).one()
-    page = _page(form, getattr(counts, view))
+    counts = {
+        name: db.session.scalar(statement)
+        for name, statement in dashboards.agency_counts(viewer, today, days).items()
+    }
+    page = _page(form, counts[view])
     actions = _present_page(viewer, dashboards.agency_view(viewer, view, today, days), page, today)
     return _dashboard(
         "agency",
@@ -353,18 +372,17 @@ def _review(
     today = clock.service_today()
     view = form.show.data if form.show.data in dict(labels) else "open"
     uncovered = dashboards.uncovered_cases(viewer, today, role, subject)
-    uncovered_total = db.session.scalar(dashboards.count_of(uncovered))
-    open_total = db.session.scalar(dashboards.count_where(conditions_for(viewer, today, True)))
-    all_total = db.session.scalar(dashboards.count_where(conditions_for(viewer, today, False)))
+    cap = dashboards.COUNT_CAP
+    uncovered_total = db.session.scalar(dashboards.count_of(uncovered, cap))
+    open_total = db.session.scalar(dashboards.count_where(conditions_for(viewer, today, True), cap))
+    all_total = db.session.scalar(dashboards.count_where(conditions_for(viewer, today, False), cap))
     totals = {"open": open_total, "all": all_total, "uncovered": uncovered_total}
     page = _page(form, totals[view])
     actions: list[PresentedAction] = []
     cases: list = []
     if view == "uncovered":
         rows = db.session.scalars(
-            uncovered.order_by(Case.referred_on.desc(), Case.id.desc())
-            .limit(page.size)
-            .offset(page.offset)
+            uncovered.order_by(Case.id.desc()).limit(page.size).offset(page.offset)
         ).all()
         cases = case_rows(
             db.session, viewer, rows, links_for_cases(db.session, viewer, rows, today)
