@@ -86,7 +86,9 @@ class ActionStatusChange(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(sa.ForeignKey("action.id"), index=True)
     # None for the action's creation.
-    from_status: Mapped[ActionStatus | None] = mapped_column(enum_type(ActionStatus))
+    from_status: Mapped[ActionStatus | None] = mapped_column(
+        enum_type(ActionStatus, name="from_actionstatus")
+    )
     to_status: Mapped[ActionStatus] = mapped_column(enum_type(ActionStatus))
     note: Mapped[str | None] = mapped_column(sa.Text)
     changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))

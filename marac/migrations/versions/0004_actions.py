@@ -150,7 +150,7 @@ def upgrade():
                 "not_done_circumstances",
                 "not_done_by_agency",
                 "cancelled",
-                name="actionstatus",
+                name="from_actionstatus",
                 native_enum=False,
                 create_constraint=True,
                 length=40,
