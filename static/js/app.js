@@ -46,8 +46,9 @@
 // changed it first) with their own section, messages and typed text included: show it.
 document.addEventListener("htmx:beforeSwap", function (event) {
   var status = event.detail.xhr.status;
-  var source = event.detail.requestConfig && event.detail.requestConfig.elt;
-  if ((status === 400 || status === 409) && source && source.closest("[data-swap-errors]")) {
+  // The event fires on the swap target; the element that made the request is in its detail.
+  var source = (event.detail.requestConfig && event.detail.requestConfig.elt) || event.detail.elt;
+  if ((status === 400 || status === 409) && source && source.closest && source.closest("[data-swap-errors]")) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }
