@@ -22,7 +22,7 @@ from marac import MIGRATIONS_DIR, audit, matching, seeding
 from marac.domain import Role
 from marac.extensions import db
 from marac.models import Agency, User
-from marac.services import accounts
+from marac.services import accounts, reminders
 
 DEMO_PASSWORD_FILE = "demo_password"  # noqa: S105 - a file name, not a password
 
@@ -48,6 +48,8 @@ def demo_password(instance_path: Path) -> tuple[str, bool]:
 def seed_demo_data() -> tuple[list[seeding.DemoLogin], str]:
     password, fresh = demo_password(Path(current_app.instance_path))
     logins = seeding.load_demo(db.session, accounts.hash_password(password), reset_passwords=fresh)
+    # So that the administrator's outbox shows what reminders look like.
+    reminders.queue_reminders(db.session, current_app.config["MARAC_BASE_URL"])
     db.session.commit()
     return logins, password
 
@@ -125,12 +127,38 @@ def rebuild_match_keys_command() -> None:
     click.echo("Match keys rebuilt.")
 
 
+@click.command("queue-reminders")
+@with_appcontext
+def queue_reminders_command() -> None:
+    """Queue one reminder email per user with actions due or overdue (once a day)."""
+    queued = reminders.queue_reminders(db.session, current_app.config["MARAC_BASE_URL"])
+    db.session.commit()
+    click.echo(f"Queued {queued} reminder{'' if queued == 1 else 's'}.")
+
+
+@click.command("send-email")
+@with_appcontext
+def send_email_command() -> None:
+    """Deliver queued emails over SMTP (MARAC_SMTP_HOST); without a server they stay queued."""
+    result = reminders.send_queued(db.session, current_app.config)
+    db.session.commit()
+    if not result.configured:
+        click.echo(
+            f"No SMTP server is configured (MARAC_SMTP_HOST): {result.waiting} "
+            "message(s) stay queued in the outbox."
+        )
+        return
+    click.echo(f"Sent {result.sent}, failed {result.failed}.")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         init_db_command,
         seed_demo_command,
         create_user_command,
         rebuild_match_keys_command,
+        queue_reminders_command,
+        send_email_command,
     ):
         app.cli.add_command(command)
 

@@ -64,6 +64,17 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
             "MARAC_PROTECTIVE_MARKING", "OFFICIAL-SENSITIVE"
         ),
         "MARAC_HSTS": _env_bool("MARAC_HSTS", True),
+        # "Overdue" and "due soon" are judged against today here, not the server's UTC date.
+        "MARAC_TIMEZONE": os.environ.get("MARAC_TIMEZONE") or "Europe/London",
+        # Reminder emails link here, and say nothing else.
+        "MARAC_BASE_URL": os.environ.get("MARAC_BASE_URL") or "http://127.0.0.1:5000",
+        # Without a host, reminders stay queued in the outbox.
+        "MARAC_SMTP_HOST": os.environ.get("MARAC_SMTP_HOST") or None,
+        "MARAC_SMTP_PORT": _env_int("MARAC_SMTP_PORT", 587),
+        "MARAC_SMTP_USER": os.environ.get("MARAC_SMTP_USER") or None,
+        "MARAC_SMTP_PASSWORD": os.environ.get("MARAC_SMTP_PASSWORD") or None,
+        "MARAC_SMTP_FROM": os.environ.get("MARAC_SMTP_FROM") or "marac@localhost",
+        "MARAC_SMTP_STARTTLS": _env_bool("MARAC_SMTP_STARTTLS", True),
     }
 
 
@@ -82,6 +93,14 @@ BASE: dict[str, Any] = {
     "MARAC_PROTECTIVE_MARKING": "OFFICIAL-SENSITIVE",
     "MARAC_SESSION_ABSOLUTE_HOURS": 10,
     "MARAC_HSTS": True,
+    "MARAC_TIMEZONE": "Europe/London",
+    "MARAC_BASE_URL": "http://127.0.0.1:5000",
+    "MARAC_SMTP_HOST": None,
+    "MARAC_SMTP_PORT": 587,
+    "MARAC_SMTP_USER": None,
+    "MARAC_SMTP_PASSWORD": None,
+    "MARAC_SMTP_FROM": "marac@localhost",
+    "MARAC_SMTP_STARTTLS": True,
     # argon2id parameters (RFC 9106 second recommended option, memory-constrained).
     "MARAC_ARGON2": {"time_cost": 3, "memory_cost": 64 * 1024, "parallelism": 4},
     "TESTING": False,

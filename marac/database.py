@@ -17,6 +17,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA busy_timeout = 5000")
     cursor.execute("PRAGMA synchronous = NORMAL")
+    # 64 MiB of page cache per connection instead of SQLite's 2 MiB: lists that look up one case
+    # per row (the action dashboards) read from memory instead of asking the OS for each page.
+    cursor.execute("PRAGMA cache_size = -65536")
     cursor.close()
 
 

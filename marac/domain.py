@@ -149,6 +149,64 @@ class OverrideGround(Labelled):
     HER_REQUEST = "her_request"
 
 
+class ActionStatus(Labelled):
+    """Where an agreed action stands. Every change is kept as history (ActionStatusChange)."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    NOT_DONE_CIRCUMSTANCES = "not_done_circumstances"
+    NOT_DONE_BY_AGENCY = "not_done_by_agency"
+    CANCELLED = "cancelled"
+
+
+# Still to be done: these can be due soon or overdue, and are reviewed first at the next meeting.
+OPEN_ACTION_STATUSES = frozenset({ActionStatus.OPEN, ActionStatus.IN_PROGRESS})
+
+
+class ActionSubject(Labelled):
+    """Whom an action protects or addresses. A person subject names the person as well."""
+
+    VICTIM = "victim"
+    CHILD = "child"
+    PERPETRATOR = "perpetrator"
+    OTHER_PERSON = "other_person"
+    HOUSEHOLD = "household"
+
+    @property
+    def label(self) -> str:
+        # Its own table: "victim" and "child" are also CaseRole values, and the shared label
+        # table is keyed by value, so an entry there would relabel the case roles too.
+        return _SUBJECT_LABELS[self]
+
+
+# The person an action is about has this role in the case.
+SUBJECT_FOR_ROLE = {
+    CaseRole.VICTIM: ActionSubject.VICTIM,
+    CaseRole.CHILD: ActionSubject.CHILD,
+    CaseRole.PERPETRATOR: ActionSubject.PERPETRATOR,
+    CaseRole.OTHER_ADULT: ActionSubject.OTHER_PERSON,
+}
+
+
+class ActionDashboard(Labelled):
+    """The action dashboards; ``marac.policy.may_see_dashboard`` says who may open each."""
+
+    AGENCY = "agency"
+    DUE = "due"
+    COORDINATOR = "coordinator"
+    CHILD_PROTECTION = "child_protection"
+    POLICE_LIAISON = "police_liaison"
+
+
+_SUBJECT_LABELS = {
+    ActionSubject.VICTIM: "The victim",
+    ActionSubject.CHILD: "A child",
+    ActionSubject.PERPETRATOR: "The perpetrator",
+    ActionSubject.OTHER_PERSON: "Another person in the case",
+    ActionSubject.HOUSEHOLD: "The household",
+}
+
 _LABELS: dict[StrEnum, str] = {
     Role.AGENCY_REP: "Agency representative",
     Role.SUPPORT_WORKER: "IDVA / partner-contact worker",
@@ -180,4 +238,11 @@ _LABELS: dict[StrEnum, str] = {
     OverrideGround.CHILD_AT_RISK: "Child at risk of significant harm",
     OverrideGround.HIGH_RISK_OF_HARM: "High risk of serious harm",
     OverrideGround.HER_REQUEST: "At her own request",
+    ActionStatus.NOT_DONE_CIRCUMSTANCES: "Could not be done: circumstances changed",
+    ActionStatus.NOT_DONE_BY_AGENCY: "Could not be done: not completed by the agency",
+    ActionDashboard.AGENCY: "My agency's actions",
+    ActionDashboard.DUE: "Due",
+    ActionDashboard.COORDINATOR: "Across agencies",
+    ActionDashboard.CHILD_PROTECTION: "Children",
+    ActionDashboard.POLICE_LIAISON: "Police liaison",
 }

@@ -100,6 +100,28 @@ Allocating agencies and workers (the case page's "Agencies involved")
 
 The serial-perpetrator scan of the whole area
   - The coordinator and chair of the area (never a perpetrator-facing agency's user).
+
+Actions (agreed at or outside a meeting; one owner agency each)
+  - Nothing about an action is shown without access to its case.
+  - Perpetrator-facing agencies: their own agency's actions in full, and nothing else at all, not
+    even that another agency has an action (an action about her would tell him she has help).
+  - Everyone else who may open the case: the owner agency's users, the chair, and (for an action
+    marked shared in detail) every such viewer read it in full; so does a child-protection
+    reviewer (a reviewer of a children's social care agency) for an action about a child.
+  - Anyone else who may open the case (the coordinator included) sees only the summary
+    "Action for <owner agency> (due <date>)", its status and when it was last updated: never the
+    text, the named owner, whom it is about or the notes of its history.
+  - The history's notes, who changed it and when, follow the action: full only.
+  - The person an action is about is labelled as ``person_identity`` allows: an anonymised person
+    by the anonymous label, a withheld one never named ("someone in the case").
+  - Creating an action: agency representatives, reviewers, the chair, the coordinator and survivor
+    workers who may open the case; a perpetrator-facing agency only for itself.
+  - Changing its status: the owner agency's users and the chair, when they read it in full.
+  - Dashboards: my agency's actions and the due list for everyone but administrators; across
+    agencies for the coordinator and the chair; children for child-protection reviewers and the
+    chair; police liaison for police reviewers (a reviewer of a police agency) and the chair.
+    Every row on them is an action decision. The reviewers' "cases with no action about a child /
+    about him" lists say only that no such action exists, which those reviewers may read anyway.
 """
 
 from __future__ import annotations
@@ -115,6 +137,9 @@ import sqlalchemy as sa
 from marac.domain import (
     STATUSES_SHARED_WITH_AGENCIES,
     SURVIVOR_WORKER_KINDS,
+    ActionDashboard,
+    ActionSubject,
+    AgencyKind,
     CaseRole,
     Classification,
     ItemSource,
@@ -572,6 +597,110 @@ def may_scan_area(viewer: Viewer, area_id: int) -> Decision:
 
 
 # ---------------------------------------------------------------------------------------------
+# Actions
+
+
+@dataclass(frozen=True)
+class ActionFacts:
+    """What the policy needs to know about an action (never its text, named owner or notes)."""
+
+    id: int
+    owner_agency_id: int
+    owner_agency_name: str
+    subject: ActionSubject
+    shared_in_detail: bool
+    due_on: date
+
+
+def action_summary_wording(owner_agency_name: str, due_on: date) -> str:
+    return f"Action for {owner_agency_name} (due {long_date(due_on)})"
+
+
+def is_child_protection_reviewer(viewer: Viewer) -> bool:
+    return (
+        viewer.role is Role.REVIEWER
+        and viewer.agency_kind is AgencyKind.CHILDRENS_SOCIAL_CARE
+        and not viewer.perpetrator_facing
+    )
+
+
+def is_police_liaison_reviewer(viewer: Viewer) -> bool:
+    return (
+        viewer.role is Role.REVIEWER
+        and viewer.agency_kind is AgencyKind.POLICE
+        and not viewer.perpetrator_facing
+    )
+
+
+def action(viewer: Viewer, links: CaseLinks, facts: ActionFacts) -> Decision:
+    if not case_access(viewer, links).full:
+        return _withheld("not in a case the viewer may open")
+    if not isinstance(facts.subject, ActionSubject):
+        return _withheld("unknown subject")
+    own_agency = facts.owner_agency_id == viewer.agency_id
+    if viewer.perpetrator_facing:
+        if own_agency:
+            return _full("the agency's own action")
+        return _withheld("another agency's action would tell him she has help")
+    if own_agency:
+        return _full("the agency's own action")
+    if viewer.role is Role.CHAIR:
+        return _full("chair")
+    if facts.shared_in_detail:
+        return _full("shared in detail with every agency")
+    if is_child_protection_reviewer(viewer) and facts.subject is ActionSubject.CHILD:
+        return _full("child-protection reviewer: an action about a child")
+    return _summary(
+        "another agency's action: only that it exists, for whom and when",
+        action_summary_wording(facts.owner_agency_name, facts.due_on),
+    )
+
+
+ACTION_CREATOR_ROLES = frozenset(
+    {Role.AGENCY_REP, Role.REVIEWER, Role.CHAIR, Role.COORDINATOR, Role.SUPPORT_WORKER}
+)
+
+
+def may_create_action(viewer: Viewer, links: CaseLinks, owner_agency_id: int | None) -> Decision:
+    """May the viewer add an action to this case (for ``owner_agency_id``, when chosen)?"""
+    if not case_access(viewer, links).full:
+        return _withheld("not in a case the viewer may open")
+    if viewer.role not in ACTION_CREATOR_ROLES:
+        return _withheld("role does not agree actions")
+    if viewer.perpetrator_facing and owner_agency_id != viewer.agency_id:
+        return _withheld("a perpetrator-facing agency adds actions only for itself")
+    return _full("may agree actions on the case")
+
+
+def may_update_action(viewer: Viewer, links: CaseLinks, facts: ActionFacts) -> Decision:
+    if not action(viewer, links, facts).full:
+        return _withheld("the action is not open to the viewer in full")
+    if facts.owner_agency_id == viewer.agency_id:
+        return _full("the owner agency")
+    if viewer.role is Role.CHAIR and not viewer.perpetrator_facing:
+        return _full("chair")
+    return _withheld("only the owner agency and the chair change an action's status")
+
+
+def may_see_dashboard(viewer: Viewer, dashboard: ActionDashboard) -> Decision:
+    if viewer.role is Role.ADMINISTRATOR:
+        return _withheld("administrators manage accounts, not cases")
+    if dashboard in (ActionDashboard.AGENCY, ActionDashboard.DUE):
+        return _full("every case worker")
+    if viewer.perpetrator_facing:
+        return _withheld("perpetrator-facing agencies see only their own actions")
+    if viewer.role is Role.CHAIR:
+        return _full("chair")
+    if dashboard is ActionDashboard.COORDINATOR and viewer.role is Role.COORDINATOR:
+        return _full("coordinator")
+    if dashboard is ActionDashboard.CHILD_PROTECTION and is_child_protection_reviewer(viewer):
+        return _full("child-protection reviewer")
+    if dashboard is ActionDashboard.POLICE_LIAISON and is_police_liaison_reviewer(viewer):
+        return _full("police liaison reviewer")
+    return _withheld("dashboard not for this role")
+
+
+# ---------------------------------------------------------------------------------------------
 # Administration
 
 
@@ -676,4 +805,47 @@ def searchable_person_clause(viewer: Viewer, today: date | None = None) -> sa.Co
                 sa.or_(Involvement.ended_on.is_(None), Involvement.ended_on > today),
             )
         ),
+    )
+
+
+def visible_actions_clause(viewer: Viewer, today: date | None = None) -> sa.ColumnElement[bool]:
+    """A WHERE clause on ``Action`` keeping the actions ``action`` does not withhold."""
+    from marac.models import Action
+
+    case_open = _action_case_open(viewer, today)
+    if viewer.perpetrator_facing:
+        return sa.and_(case_open, Action.owner_agency_id == viewer.agency_id)
+    return case_open
+
+
+def full_actions_clause(viewer: Viewer, today: date | None = None) -> sa.ColumnElement[bool]:
+    """A WHERE clause on ``Action`` keeping the actions ``action`` shows in full."""
+    from marac.models import Action
+
+    case_open = _action_case_open(viewer, today)
+    own = Action.owner_agency_id == viewer.agency_id
+    if viewer.perpetrator_facing:
+        return sa.and_(case_open, own)
+    if viewer.role is Role.CHAIR:
+        return case_open
+    opened: list[sa.ColumnElement[bool]] = [own, Action.shared_in_detail]
+    if is_child_protection_reviewer(viewer):
+        opened.append(Action.subject == ActionSubject.CHILD)
+    return sa.and_(case_open, sa.or_(*opened))
+
+
+def _action_case_open(viewer: Viewer, today: date | None) -> sa.ColumnElement[bool]:
+    from marac.models import Action, Case
+
+    if viewer.role is Role.ADMINISTRATOR:
+        return sa.false()
+    if not viewer.perpetrator_facing and viewer.role in (Role.COORDINATOR, Role.CHAIR):
+        # Every case of their area is open to them (case_access), and an action's area_id is its
+        # case's area: no need to look each case up, which is what makes their lists fast.
+        return Action.area_id == viewer.area_id
+    # The case is looked up inside, even when the outer query joins ``Case`` too.
+    return sa.exists(
+        sa.select(1)
+        .where(Case.id == Action.case_id, visible_cases_clause(viewer, today))
+        .correlate_except(Case)
     )

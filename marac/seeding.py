@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from marac import clock
 from marac.checklists import get_checklist
 from marac.config import PROJECT_ROOT
 from marac.domain import (
+    SUBJECT_FOR_ROLE,
+    ActionStatus,
+    ActionSubject,
     AgencyKind,
     AgencySide,
     CaseRole,
@@ -33,6 +37,8 @@ from marac.domain import (
     Role,
 )
 from marac.models import (
+    Action,
+    ActionStatusChange,
     Agency,
     Area,
     Case,
@@ -114,6 +120,9 @@ def load_demo(
         _override(session, loaded, spec)
     for spec in data.get("referrals", []):
         _referral(session, loaded, spec)
+    now = clock.utc_now()
+    for spec in data.get("actions", []):
+        _action(session, loaded, spec, now)
     session.flush()
     _flag_new_referrals(session, loaded)
     return [
@@ -162,6 +171,7 @@ def _user(
             role=Role(spec["role"]),
             agency_id=loaded.agencies[spec["agency"]].id,
             password_hash=password_hash,
+            email=spec.get("email"),
         )
         session.add(user)
         session.flush()
@@ -455,3 +465,65 @@ def _flag_new_referrals(session: Session, loaded: _Loaded) -> None:
         .order_by(Person.id)
     ):
         flag_possible_duplicates(session, person)
+
+
+def _action(session: Session, loaded: _Loaded, spec: dict[str, Any], now: datetime) -> None:
+    """An action with its history, dated relative to ``now`` so the demo always has work due."""
+    case = loaded.cases[spec["case"]]
+    exists = _first(
+        session, sa.select(Action).where(Action.case_id == case.id, Action.text == spec["text"])
+    )
+    if exists is not None:
+        return
+    today = clock.today_in(clock.service_timezone(), now)
+    subject, person_id = _action_subject(session, case, spec["about"])
+    created_at = now - timedelta(days=spec["created_days_ago"])
+    creator = loaded.users[spec["by"]].id
+    action = Action(
+        case_id=case.id,
+        area_id=case.area_id,
+        owner_agency_id=loaded.agencies[spec["owner"]].id,
+        owner_user_id=loaded.users[spec["owner_user"]].id if "owner_user" in spec else None,
+        subject=subject,
+        subject_person_id=person_id,
+        text=spec["text"],
+        due_on=today + timedelta(days=spec["due_in_days"]),
+        shared_in_detail=spec.get("shared", False),
+        status=ActionStatus.OPEN,
+        created_by_id=creator,
+        created_at=created_at,
+        updated_at=created_at,
+    )
+    action.history.append(
+        ActionStatusChange(
+            from_status=None,
+            to_status=ActionStatus.OPEN,
+            changed_by_id=creator,
+            changed_at=created_at,
+        )
+    )
+    for change in spec.get("history", []):
+        changed_at = now - timedelta(days=change["days_ago"])
+        to_status = ActionStatus(change["to"])
+        action.history.append(
+            ActionStatusChange(
+                from_status=action.status,
+                to_status=to_status,
+                note=change.get("note"),
+                changed_by_id=loaded.users[change["by"]].id,
+                changed_at=changed_at,
+            )
+        )
+        action.status = to_status
+        action.updated_at = changed_at
+    session.add(action)
+
+
+def _action_subject(session: Session, case: Case, about: str) -> tuple[ActionSubject, int | None]:
+    if about == "household":
+        return ActionSubject.HOUSEHOLD, None
+    for member in case.members:
+        person = session.get(Person, member.person_id)
+        if person is not None and person.full_name == about:
+            return SUBJECT_FOR_ROLE[member.role], person.id
+    raise ValueError(f"{about} is not in case {case.reference}")

@@ -1,4 +1,5 @@
-"""The network benchmark still runs: a tiny synthetic country, a few networks, the scan."""
+"""The benchmarks still run at a tiny size: the network's (a tiny synthetic country, a few
+networks, the scan) and the actions' (whose query counts stay flat)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,19 @@ def test_network_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     # A fixed, small number of queries per network, whatever the data.
     assert 5 <= network["queries_per_network"]["min"] <= network["queries_per_network"]["max"] <= 25
     assert result["serial_perpetrator_scan"]["serial_perpetrators"] > 0
+
+
+def test_actions_benchmark_runs_at_a_tiny_size(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    spec = importlib.util.spec_from_file_location(
+        "actions_bench", PROJECT_ROOT / "bench" / "actions_bench.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    report = bench.run(["--actions", "800", "--areas", "2", "--runs", "2", "--out", str(tmp_path)])
+    assert report["rows"]["action"] == 800
+    assert len(report["pages"]) == len(bench.PAGES)
+    for page in report["pages"]:
+        few, many = page["per_page_25"], page["per_page_100"]
+        assert few["queries"] == many["queries"], page
+    assert (tmp_path / "actions-sqlite-800.json").exists()
+    assert "median ms" in capsys.readouterr().out

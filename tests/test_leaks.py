@@ -23,9 +23,9 @@ from flask.testing import FlaskClient
 from marac import MIGRATIONS_DIR
 from marac.config import PROJECT_ROOT
 from marac.extensions import db
-from marac.models import Case, PossibleDuplicate, User
-from marac.seeding import load_demo
-from marac.services import accounts
+from marac.models import Action, Case, OutboxEmail, PossibleDuplicate, User
+from marac.seeding import load_demo, read_demo
+from marac.services import accounts, reminders
 
 from .conftest import PASSWORD, DatabaseFactory, csrf_token, login, make_test_app
 
@@ -60,6 +60,7 @@ def demo_app(databases: DatabaseFactory) -> Iterator[Flask]:
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
         load_demo(db.session, accounts.hash_password(PASSWORD))
+        reminders.queue_reminders(db.session, "https://marac.example")
         db.session.commit()
     yield app
     with app.app_context():
@@ -125,8 +126,40 @@ def referral_payload(token: str, given: str, family: str, dob: str) -> dict[str,
     return data
 
 
+@pytest.fixture(scope="session")
+def demo_action_ids(demo_app: Flask) -> list[tuple[int, int]]:
+    with demo_app.app_context():
+        return [tuple(row) for row in db.session.execute(sa.select(Action.case_id, Action.id))]
+
+
+# Every page of the actions area, with each view and filter that changes what is listed.
+ACTION_PAGES = [
+    "/actions/",
+    "/actions/?show=overdue",
+    "/actions/?show=done",
+    "/actions/?show=open",
+    "/actions/?days=60",
+    "/actions/due",
+    "/actions/due?mine=y",
+    "/actions/coordinator",
+    "/actions/coordinator?show=stale",
+    "/actions/coordinator?show=not_completed",
+    "/actions/coordinator?show=stale&since=2099-01-01",
+    "/actions/children",
+    "/actions/children?show=all",
+    "/actions/children?show=uncovered",
+    "/actions/police",
+    "/actions/police?show=all",
+    "/actions/police?show=uncovered",
+    "/actions/outbox",
+]
+
+
 def everything_seen_by(
-    client: FlaskClient, case_ids: list[int], merge_pairs: list[tuple[int, int]]
+    client: FlaskClient,
+    case_ids: list[int],
+    merge_pairs: list[tuple[int, int]],
+    action_ids: list[tuple[int, int]],
 ) -> tuple[str, Counter[int]]:
     """The raw text of every page and fragment a signed-in user can reach, and status counts."""
     pages: list[str] = []
@@ -151,6 +184,8 @@ def everything_seen_by(
         fetch(f"/cases/{case_id}/network", **{"HX-Request": "true"})
         fetch(f"/cases/{case_id}/network.svg")
         fetch(f"/cases/{case_id}/agencies", **{"HX-Request": "true"})
+        # The case page's actions section on its own.
+        fetch(f"/actions/cases/{case_id}", **{"HX-Request": "true"})
 
     # Referrals: the form, its fragments (live score, live matches, and the no-JavaScript check
     # for people already known), the queue, possible duplicates and merges.
@@ -173,6 +208,13 @@ def everything_seen_by(
     fetch("/people/merges")
     for kept, duplicate in merge_pairs:
         fetch(f"/people/merge/{kept}/{duplicate}")
+
+    # Actions: every dashboard and view, and each action's own page.
+    for path in ACTION_PAGES:
+        fetch(path)
+        fetch(path, **{"HX-Request": "true"})
+    for case_id, action_id in action_ids:
+        fetch(f"/actions/cases/{case_id}/{action_id}")
     return "\n".join(pages), statuses
 
 
@@ -203,19 +245,22 @@ def test_every_canary_in_the_table_is_in_the_demo_data() -> None:
     assert set(re.findall(r"CNY[A-Z]\d\d", demo_text)) == tokens
 
 
-def test_case_pages_leak_nothing_to_any_demo_user(
+def test_case_and_action_pages_leak_nothing_to_any_demo_user(
     demo_app: Flask,
     demo_usernames: list[str],
     demo_case_ids: list[int],
     demo_merge_pairs: list[tuple[int, int]],
+    demo_action_ids: list[tuple[int, int]],
 ) -> None:
     assert demo_merge_pairs, "the demo must raise a possible duplicate for the merge pages"
     failures: list[str] = []
     for username in demo_usernames:
         client = demo_app.test_client()
         assert login(client, username).status_code == 302, username
-        text, statuses = everything_seen_by(client, demo_case_ids, demo_merge_pairs)
-        # 403: the queue, duplicates and merges are not open to this user (never a 500).
+        text, statuses = everything_seen_by(
+            client, demo_case_ids, demo_merge_pairs, demo_action_ids
+        )
+        # 403: the queue, duplicates and merges, or a dashboard, not open to this user (never 500).
         unexpected = set(statuses) - {200, 403, 404}
         if unexpected:
             failures.append(f"{username}: answers {sorted(unexpected)}")
@@ -291,3 +336,94 @@ def test_the_programme_never_sees_a_partner_or_where_she_is(
         assert hidden not in text, hidden
     for shown in ("Kieran Ashdown", "The victim", "The victim in NM-2026-0102"):
         assert shown in text, shown
+
+
+def demo_person_names() -> set[str]:
+    """Every name of every person in the demo: full names, aliases, given and family names."""
+    data = read_demo()
+    people = list(data["people"])
+    for case in data["cases"]:
+        for member in [case["victim"], *case.get("perpetrators", []), *case.get("children", [])]:
+            if isinstance(member, dict):
+                people.append(member)
+    names: set[str] = set()
+    for person in people:
+        names |= {f"{person['given']} {person['family']}", person["given"], person["family"]}
+        names |= set(person.get("aliases", []))
+    return names
+
+
+def test_reminder_emails_carry_no_case_detail(demo_app: Flask) -> None:
+    with demo_app.app_context():
+        messages = db.session.scalars(sa.select(OutboxEmail).order_by(OutboxEmail.id)).all()
+        recipients = {m.recipient.split("@")[0] for m in messages}
+        bodies = [(m.subject, m.body) for m in messages]
+    # Worked out by hand from seeds/demo.toml: the users whose agency has an open action due
+    # within 7 days or overdue, in a case they may open (pc3, programme, probation, housing
+    # and idva have none; the administrator gets no reminders).
+    assert recipients == {
+        "chair",
+        "police",
+        "reviewer-police",
+        "csc",
+        "reviewer-cp",
+        "education",
+        "mentalhealth",
+        "pc1",
+        "pc2",
+    }
+    names = demo_person_names()
+    assert "Kieran Ashdown" in names and "Ella" in names  # the list is really filled
+    for subject, body in bodies:
+        text = f"{subject}\n{body}"
+        assert "CNY" not in text
+        assert not re.search(r"\b[A-Z]{2}-\d{4}-\d{4}\b", text), text
+        for name in names:
+            assert not re.search(rf"\b{re.escape(name)}\b", text), name
+        assert "https://marac.example/actions/due" in body
+        assert re.fullmatch(r"You have \d+ actions? due or overdue", subject)
+
+
+def test_the_outbox_is_for_the_administrator(demo_app: Flask) -> None:
+    admin = demo_app.test_client()
+    login(admin, "admin")
+    page = admin.get("/actions/outbox").get_data(as_text=True)
+    assert "police@northmere.example" in page and "You have 2 actions due or overdue" in page
+    coordinator = demo_app.test_client()
+    login(coordinator, "coordinator")
+    assert coordinator.get("/actions/outbox").status_code == 403
+
+
+def test_the_programme_never_learns_of_another_agencys_action(demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    login(client, "programme")
+    action_pages = []
+    for path in ["/actions/", "/actions/?show=open", "/actions/due", "/actions/?show=done"]:
+        action_pages.append(client.get(path).get_data(as_text=True))
+    case_pages = []
+    for case_id in _kieran_case_ids(demo_app):
+        case_pages.append(client.get(f"/cases/{case_id}").get_data(as_text=True))
+        action_pages.append(
+            client.get(f"/actions/cases/{case_id}", headers={"HX-Request": "true"}).get_data(
+                as_text=True
+            )
+        )
+    actions_text = "\n".join(action_pages)
+    assert "CNYK04" in actions_text  # its own action
+    # Not even a summary: an action for her would tell him she has help.
+    assert not re.search(r"Action for [A-Z][^<&]* \(due \d", "\n".join(case_pages + action_pages))
+    # No other agency is named in the actions section or on the dashboards (the owner choices
+    # offer only its own agency and staff).
+    for agency in ("Northmere Police", "Harbour", "IDVA Service", "Children's Social Care"):
+        assert agency not in actions_text, agency
+
+
+def _kieran_case_ids(demo_app: Flask) -> list[int]:
+    with demo_app.app_context():
+        return list(
+            db.session.scalars(
+                sa.select(Case.id).where(
+                    Case.reference.in_(["NM-2026-0101", "NM-2026-0102", "NM-2025-0140"])
+                )
+            )
+        )

@@ -29,6 +29,9 @@ def test_every_person_reference_is_known_to_merges() -> None:
     """A new table pointing at a person must be looked at here: does a merge move it, and does
     it have a unique constraint that needs a rule in services/people._blocked?"""
     assert people_service.person_references() == [
+        # An action is about one person of its case; a merge moves it with the case membership
+        # (no unique constraint, so nothing to block).
+        ("action", "subject_person_id"),
         ("case_person", "person_id"),
         ("contact_details", "person_id"),
         ("information_item", "about_person_id"),

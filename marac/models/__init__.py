@@ -1,5 +1,6 @@
 """All models, importable from one place (and registered on the metadata for migrations)."""
 
+from marac.models.actions import Action, ActionStatusChange, OutboxEmail
 from marac.models.agencies import Agency, Area, User
 from marac.models.audit import AuditEntry
 from marac.models.cases import Case, CasePerson, InformationItem, Involvement
@@ -10,6 +11,8 @@ from marac.models.people import ContactDetails, Person, PersonAlias, Relationshi
 from marac.models.referrals import Referral, ReferralAnswer, ReferralCriterion
 
 __all__ = [
+    "Action",
+    "ActionStatusChange",
     "Agency",
     "Area",
     "AuditEntry",
@@ -20,6 +23,7 @@ __all__ = [
     "InformationItem",
     "Involvement",
     "NameVariantKey",
+    "OutboxEmail",
     "Person",
     "PersonAlias",
     "PersonMerge",

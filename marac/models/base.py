@@ -14,15 +14,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def enum_type(enum_cls: type[StrEnum]) -> sa.Enum:
-    """Store the enumeration's value as text with a CHECK constraint, portable to every database."""
+def enum_type(enum_cls: type[StrEnum], name: str | None = None) -> sa.Enum:
+    """Store the enumeration's value as text with a CHECK constraint, portable to every database.
+
+    ``name`` names the CHECK constraint; a table with two columns of one enumeration needs a
+    second name (PostgreSQL wants constraint names unique within a table).
+    """
     return sa.Enum(
         enum_cls,
         values_callable=lambda members: [member.value for member in members],
         native_enum=False,
         create_constraint=True,
         length=40,
-        name=enum_cls.__name__.lower(),
+        name=name or enum_cls.__name__.lower(),
         validate_strings=True,
     )
 

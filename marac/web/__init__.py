@@ -9,6 +9,7 @@ from flask import Flask
 from marac.domain import Role
 from marac.web import (
     access,
+    actions,
     admin,
     auth,
     cases,
@@ -28,6 +29,7 @@ def register_blueprints(app: Flask) -> None:
         main.bp,
         auth.bp,
         cases.bp,
+        actions.bp,
         network.bp,
         involvements.bp,
         admin.bp,

@@ -17,6 +17,7 @@ from marac.models import Case, CasePerson, Person, PersonAlias
 from marac.present import case_rows, present_case
 from marac.present_referrals import present_referral
 from marac.viewer import CaseLinks, Viewer, links_for_cases
+from marac.web import actions
 from marac.web.access import case_route, current_viewer, signed_in
 from marac.web.forms import enum_choices
 from marac.web.htmx import render
@@ -128,4 +129,5 @@ def case_page_context(case: Case, viewer: Viewer, links: CaseLinks) -> dict[str,
         "referral": present_referral(db.session, viewer, case, links),
         **network_context(case, viewer, links),
         **allocation_context(case, viewer, links),
+        "actions_panel": actions.case_panel(viewer, links, case),
     }

@@ -41,3 +41,15 @@
     }
   });
 })();
+
+// Forms marked data-swap-errors answer a refused submission (400: check the fields; 409: someone
+// changed it first) with their own section, messages and typed text included: show it.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var status = event.detail.xhr.status;
+  // The event fires on the swap target; the element that made the request is in its detail.
+  var source = (event.detail.requestConfig && event.detail.requestConfig.elt) || event.detail.elt;
+  if ((status === 400 || status === 409) && source && source.closest && source.closest("[data-swap-errors]")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
