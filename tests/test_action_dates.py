@@ -111,3 +111,18 @@ def test_action_labels_do_not_relabel_case_roles() -> None:
     assert ActionStatus.NOT_DONE_BY_AGENCY.label == (
         "Could not be done: not completed by the agency"
     )
+
+
+def test_london_is_found_without_the_system_time_zone_database(monkeypatch) -> None:  # noqa: ANN001
+    """The tzdata package (a dependency) answers when the machine has no zoneinfo directory."""
+    import zoneinfo
+
+    zoneinfo.reset_tzpath(to=[])  # as on a machine without /usr/share/zoneinfo
+    try:
+        zone = zoneinfo.ZoneInfo.no_cache("Europe/London")
+        monkeypatch.setattr(clock, "ZoneInfo", zoneinfo.ZoneInfo.no_cache)
+        summer_night = datetime(2026, 7, 14, 23, 30, tzinfo=UTC)
+        assert clock.today_in(zone, summer_night) == date(2026, 7, 15)
+        assert clock.service_today(summer_night) == date(2026, 7, 15)
+    finally:
+        zoneinfo.reset_tzpath()
