@@ -3,7 +3,13 @@
 from marac.models.actions import Action, ActionStatusChange, OutboxEmail
 from marac.models.agencies import Agency, Area, User
 from marac.models.audit import AuditEntry
-from marac.models.cases import Case, CasePerson, InformationItem, Involvement
+from marac.models.cases import (
+    Case,
+    CasePerson,
+    CaseReferenceCounter,
+    InformationItem,
+    Involvement,
+)
 from marac.models.disclosure import DisclosureOverride, SharingConsent
 from marac.models.matching import NameVariantKey, PersonName, PossibleDuplicate
 from marac.models.merges import PersonMerge, PersonMergeMove
@@ -18,6 +24,7 @@ __all__ = [
     "AuditEntry",
     "Case",
     "CasePerson",
+    "CaseReferenceCounter",
     "ContactDetails",
     "DisclosureOverride",
     "InformationItem",

@@ -47,6 +47,21 @@ class Case(Timestamped, Versioned, db.Model):
         return f"<Case {self.reference}>"
 
 
+class CaseReferenceCounter(db.Model):
+    """The last case number given out in one area in one year ("NM-2026-0042" -> 42).
+
+    Referrals take the next number by incrementing this row in the database, which hands the
+    numbers out one at a time, so referrals saved at the same instant never share a reference
+    (``marac.services.referrals.next_reference``).
+    """
+
+    __tablename__ = "case_reference_counter"
+
+    area_id: Mapped[int] = mapped_column(sa.ForeignKey("area.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column()
+
+
 class CasePerson(db.Model):
     __tablename__ = "case_person"
     __table_args__ = (

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from marac import audit
@@ -16,6 +17,7 @@ from marac.models import (
     Area,
     Case,
     CasePerson,
+    CaseReferenceCounter,
     ContactDetails,
     Person,
     PersonAlias,
@@ -94,15 +96,52 @@ class ReferralEntry:
 
 
 def next_reference(session: Session, area: Area, day: date) -> str:
+    """The area's next free reference for the year of ``day``, e.g. "NM-2026-0042".
+
+    Safe when many referrals are saved at once: the number comes from the area's counter row,
+    incremented by the database itself (``last_number = last_number + 1``), which gives the
+    numbers out one at a time and keeps the row to this transaction until it ends (a row lock on
+    PostgreSQL, the single writer on SQLite). A number already taken by a case made without the
+    counter (the demo loader, an import) is passed over.
+    """
     prefix = f"{area.code}-{day.year}-"
+    _ensure_counter(session, area.id, day.year, prefix)
+    counter = CaseReferenceCounter.__table__
+    while True:
+        number = session.execute(
+            sa.update(counter)
+            .where(counter.c.area_id == area.id, counter.c.year == day.year)
+            .values(last_number=counter.c.last_number + 1)
+            .returning(counter.c.last_number)
+        ).scalar_one()
+        reference = f"{prefix}{number:04d}"
+        if session.scalar(sa.select(Case.id).where(Case.reference == reference)) is None:
+            return reference
+
+
+def _ensure_counter(session: Session, area_id: int, year: int, prefix: str) -> None:
+    """The first referral of a year starts the count after the highest reference already used.
+    Two first referrals at once both try to add the row; the database keeps one."""
+    counter = CaseReferenceCounter.__table__
+    known = session.scalar(
+        sa.select(counter.c.last_number).where(counter.c.area_id == area_id, counter.c.year == year)
+    )
+    if known is not None:
+        return
     last = session.scalar(
         sa.select(Case.reference)
         .where(Case.reference.startswith(prefix, autoescape=True))
         .order_by(sa.func.length(Case.reference).desc(), Case.reference.desc())
         .limit(1)
     )
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{number:04d}"
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
+        session.get_bind().dialect.name
+    ]
+    session.execute(
+        insert(counter)
+        .values(area_id=area_id, year=year, last_number=int(last.rsplit("-", 1)[1]) if last else 0)
+        .on_conflict_do_nothing(index_elements=[counter.c.area_id, counter.c.year])
+    )
 
 
 def assess(
