@@ -7,6 +7,7 @@ Pathways is a behaviour-change programme.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -329,6 +330,112 @@ def test_bad_input_gets_a_clear_answer_not_an_error(client, signed_in, w) -> Non
         response = post_form(client, f"/cases/{case.id}/agencies", data, "/cases/")
         assert response.status_code == 400, (field, value)
         assert "There is a problem" in response.get_data(as_text=True)
+
+
+def _refusals_on_record() -> list[AuditEntry]:
+    db.session.expire_all()  # what the request committed, not what this session remembers
+    return list(
+        db.session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.action == "involvement.refused")
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def test_a_refused_allocation_stays_on_record_without_the_other_partner(
+    client,  # noqa: ANN001
+    signed_in,  # noqa: ANN001
+    w,  # noqa: ANN001
+) -> None:
+    allocate(w, "hope", "hope", "harbour", PC, "ana")
+    coordinator = w["users"]["coordinator"]
+    signed_in(coordinator)
+    case = w["cases"]["iris"]
+    response = post_form(
+        client, f"/cases/{case.id}/agencies", _form(w, "iris", "harbour", PC, "ana"), "/cases/"
+    )
+    assert response.status_code == 400  # the answer rolls the request back ...
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Involvement)) == 1
+    [entry] = _refusals_on_record()  # ... but the refusal is kept
+    # Who, what was asked for, and the rule.
+    assert (entry.user_id, entry.agency_id) == (coordinator.id, coordinator.agency_id)
+    assert (entry.object_type, entry.object_id) == ("case", case.id)
+    iris = w["people"]["iris"]
+    assert entry.detail.startswith(
+        f"case {case.id}: Harbour, Partner contact, person {iris.id}, named worker ana; refused: "
+    )
+    assert RULE_B in entry.detail
+    # Never the other partner, nor the man, by name, number or case.
+    assert re.findall(r"person (\d+)", entry.detail) == [str(iris.id)]
+    for hidden in ("Hope", "Lane", "Max", "Rook", w["cases"]["hope"].reference):
+        assert hidden not in entry.detail, hidden
+
+
+def test_a_refusal_by_the_service_is_recorded_in_its_transaction(w) -> None:  # noqa: ANN001
+    """Rule (a) the other way round: her worker is never allocated to work with him."""
+    allocate(w, "hope", "hope", "harbour", PC, "ana")
+    with pytest.raises(AllocationRefused):
+        allocate_worker(ask(w, "iris", "max", "harbour", CASEWORK, "ana"), TODAY)
+    entry = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == "involvement.refused")
+    )
+    assert entry.object_id == w["cases"]["iris"].id
+    assert f"person {w['people']['max'].id}, named worker ana; refused: " in entry.detail
+    assert RULE_A in entry.detail
+    assert "Hope" not in entry.detail and f"person {w['people']['hope'].id}," not in entry.detail
+
+
+def test_a_pair_the_policy_refuses_is_recorded(client, signed_in, w, monkeypatch) -> None:  # noqa: ANN001
+    """Each chosen pair is checked again when the form is sent. Here the policy refuses one pair
+    whose person and agency are each offered (with others)."""
+    from marac import policy
+
+    hope, police = w["people"]["hope"], w["agencies"]["police"]
+    real = policy.may_allocate
+
+    def refuse_one_pair(viewer, links, person_id, agency_id):  # noqa: ANN001, ANN202
+        if (person_id, agency_id) == (hope.id, police.id):
+            return policy.Decision(policy.Level.WITHHELD, "not this pair")
+        return real(viewer, links, person_id, agency_id)
+
+    monkeypatch.setattr(policy, "may_allocate", refuse_one_pair)
+    coordinator = w["users"]["coordinator"]
+    signed_in(coordinator)
+    case = w["cases"]["hope"]
+    response = post_form(
+        client, f"/cases/{case.id}/agencies", _form(w, "hope", "police", CASEWORK), "/cases/"
+    )
+    assert response.status_code == 400
+    assert "You may allocate only your own agency." in response.get_data(as_text=True)
+    [entry] = _refusals_on_record()
+    assert entry.user_id == coordinator.id and entry.object_id == case.id
+    assert entry.detail == (
+        f"case {case.id}: Police, Casework, person {hope.id}; refused: Not allowed: not this pair."
+    )
+
+
+def test_sending_the_form_when_nothing_may_be_allocated_is_recorded(
+    client,  # noqa: ANN001
+    signed_in,  # noqa: ANN001
+    w,  # noqa: ANN001
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    from marac import policy
+
+    monkeypatch.setattr(
+        policy, "may_allocate", lambda *_args: policy.Decision(policy.Level.WITHHELD, "no")
+    )
+    police = w["users"]["police"]
+    signed_in(police)
+    case = w["cases"]["hope"]
+    response = post_form(
+        client, f"/cases/{case.id}/agencies", _form(w, "hope", "police", CASEWORK), "/cases/"
+    )
+    assert response.status_code == 403
+    [entry] = _refusals_on_record()
+    assert entry.user_id == police.id
+    assert entry.detail == f"case {case.id}: refused: may allocate no agency to anyone in this case"
 
 
 def _end(client, w, involvement: Involvement, version: int | None = None):  # noqa: ANN001, ANN202

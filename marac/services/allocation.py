@@ -17,7 +17,8 @@ any case, or in a behaviour-change programme.
 
 Refusals are returned as messages tied to a form field; they name the worker and this person only,
 never the man or the other partner, so a refusal cannot tell the person allocating anything they
-may not see. Every allocation and ending is audited; the request commits.
+may not see. Every allocation and ending is audited, and so is every refused allocation (who
+asked, what for, and the rules that refused it, in those same words); the request commits.
 """
 
 from __future__ import annotations
@@ -243,6 +244,7 @@ def allocate_worker(
     session = _session(session)
     refusals = check_allocation(request, today, session)
     if refusals:
+        record_refusal(request, [r.message for r in refusals], session)
         raise AllocationRefused(refusals)
     involvement = Involvement(
         agency_id=request.agency_id,
@@ -261,6 +263,31 @@ def allocate_worker(
         session=session,
     )
     return involvement
+
+
+def record_refusal(
+    request: AllocationRequest, reasons: Iterable[str], session: Session | None = None
+) -> None:
+    """Audit a refused allocation: what was asked for, and why not. The reasons are the messages
+    shown beside the form, which name the worker and this person only, never the man or another
+    partner. A refusal answers 400, which rolls the request back: the caller commits this."""
+    session = _session(session)
+    audit.record(
+        "involvement.refused",
+        object_type="case",
+        object_id=request.case_id,
+        detail=_describe(
+            session,
+            request.case_id,
+            request.agency_id,
+            request.kind,
+            request.person_id,
+            request.worker_id,
+        )
+        + "; refused: "
+        + " ".join(reasons),
+        session=session,
+    )
 
 
 def end_involvement(
@@ -282,11 +309,30 @@ def end_involvement(
 
 
 def _audit_detail(session: Session, case_id: int, involvement: Involvement) -> str:
-    agency = session.get(Agency, involvement.agency_id)
-    worker = session.get(User, involvement.worker_id) if involvement.worker_id else None
+    return _describe(
+        session,
+        case_id,
+        involvement.agency_id,
+        involvement.kind,
+        involvement.person_id,
+        involvement.worker_id,
+    )
+
+
+def _describe(
+    session: Session,
+    case_id: int,
+    agency_id: int,
+    kind: InvolvementKind,
+    person_id: int,
+    worker_id: int | None,
+) -> str:
+    """An involvement in words for the audit trail: the agency, the kind of work, the person's
+    number and the named worker's username; never a name of someone in the case."""
+    agency = session.get(Agency, agency_id)
+    worker = session.get(User, worker_id) if worker_id else None
     detail = (
-        f"case {case_id}: {agency.name if agency else 'agency'}, {involvement.kind.label}, "
-        f"person {involvement.person_id}"
+        f"case {case_id}: {agency.name if agency else 'agency'}, {kind.label}, person {person_id}"
     )
     return detail + (f", named worker {worker.username}" if worker else "")
 

@@ -15,7 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField
 from wtforms.validators import InputRequired
 
-from marac import policy
+from marac import audit, policy
 from marac.domain import InvolvementKind
 from marac.extensions import db
 from marac.models import Case, Involvement
@@ -25,6 +25,7 @@ from marac.services.allocation import (
     AllocationRequest,
     allocate_worker,
     end_involvement,
+    record_refusal,
 )
 from marac.viewer import CaseLinks, Viewer, links_for_case
 from marac.web.access import case_route
@@ -103,6 +104,7 @@ def agencies(case: Case, viewer: Viewer, links: CaseLinks) -> Response:
             if done is not None:
                 return done
     elif request.method == "POST":
+        _refused(case, "may allocate no agency to anyone in this case")
         abort(403)
     status = 400 if form is not None and form.is_submitted() else 200
     return render(
@@ -117,9 +119,6 @@ def _allocate(
     case: Case, viewer: Viewer, links: CaseLinks, form: InvolvementForm
 ) -> Response | None:
     person_id, agency_id = form.person_id.data, form.agency_id.data
-    if not policy.may_allocate(viewer, links, person_id, agency_id).full:
-        form.agency_id.errors.append("You may allocate only your own agency.")
-        return None
     wanted = AllocationRequest(
         case_id=case.id,
         person_id=person_id,
@@ -128,14 +127,37 @@ def _allocate(
         worker_id=form.worker_id.data,
         started_on=form.started_on.data,
     )
+    decision = policy.may_allocate(viewer, links, person_id, agency_id)
+    if not decision.full:
+        form.agency_id.errors.append("You may allocate only your own agency.")
+        record_refusal(wanted, [f"Not allowed: {decision.reason}."])
+        _keep_refusal_on_record()
+        return None
     try:
         allocate_worker(wanted, today=date.today())
     except AllocationRefused as refused:
         for refusal in refused.refusals:
             getattr(form, refusal.field).errors.append(refusal.message)
+        _keep_refusal_on_record()
         return None
     flash("Added to the agencies involved.", "success")
     return redirect(url_for("cases.show", case_id=case.id, _anchor="agencies"), code=303)
+
+
+def _keep_refusal_on_record() -> None:
+    # The refusal is recorded even though the 400 (or 403) answer rolls the request back;
+    # nothing else has changed by then.
+    db.session.commit()
+
+
+def _refused(case: Case, reason: str) -> None:
+    audit.record(
+        "involvement.refused",
+        object_type="case",
+        object_id=case.id,
+        detail=f"case {case.id}: refused: {reason}",
+    )
+    _keep_refusal_on_record()
 
 
 @bp.route("/<int:case_id>/agencies/<int:involvement_id>/end", methods=["POST"])
