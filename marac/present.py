@@ -157,6 +157,21 @@ def case_rows(
     return rows
 
 
+def person_names(session: Session, person_ids: Iterable[int]) -> dict[int, str]:
+    """Full names by person id, read only for the ids given: callers pass only the people the
+    policy shows in full."""
+    ids = set(person_ids)
+    if not ids:
+        return {}
+    return dict(
+        session.execute(
+            sa.select(Person.id, Person.given_name + " " + Person.family_name).where(
+                Person.id.in_(ids)
+            )
+        ).all()
+    )
+
+
 def _load_people(session: Session, person_ids: Iterable[int]) -> dict[int, Person]:
     ids = set(person_ids)
     if not ids:

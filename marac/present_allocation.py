@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from marac import policy
-from marac.models import Agency, Involvement, Person, User
-from marac.present import ROLE_ORDER
+from marac.models import Agency, Involvement, User
+from marac.present import ROLE_ORDER, person_names
 from marac.viewer import CaseLinks, Viewer
 
 
@@ -44,15 +44,7 @@ class AllocationChoices:
 def _shown_people(session: Session, viewer: Viewer, links: CaseLinks) -> dict[int, str]:
     """Names of the people of the case the viewer sees in full, in the case page's order."""
     full = [pid for pid in links.roles if policy.person_identity(viewer, links, pid).full]
-    if not full:
-        return {}
-    names = dict(
-        session.execute(
-            sa.select(Person.id, Person.given_name + " " + Person.family_name).where(
-                Person.id.in_(full)
-            )
-        ).all()
-    )
+    names = person_names(session, full)
     order = sorted(full, key=lambda pid: (ROLE_ORDER[links.roles[pid]], names[pid], pid))
     return {pid: names[pid] for pid in order}
 

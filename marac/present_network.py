@@ -17,13 +17,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from marac import graph, policy
 from marac.domain import CaseRole, RelationshipKind
-from marac.models import Person
-from marac.present import relationship_phrase
+from marac.present import person_names, relationship_phrase
 from marac.viewer import CaseLinks, Viewer, links_for_cases
 
 
@@ -232,17 +230,7 @@ class _Projection:
 
     def _labels(self, session: Session) -> dict[int, str]:
         full = [pid for pid, d in self.decisions.items() if d.full]
-        names = (
-            dict(
-                session.execute(
-                    sa.select(Person.id, Person.given_name + " " + Person.family_name).where(
-                        Person.id.in_(full)
-                    )
-                ).all()
-            )
-            if full
-            else {}
-        )
+        names = person_names(session, full)
         labels = {pid: names[pid] for pid in full}
         # Numbered in the order they were recorded, nothing that depends on hidden people.
         anonymised = sorted(

@@ -38,7 +38,6 @@ from marac.domain import (
 )
 from marac.models import (
     Action,
-    ActionStatusChange,
     Agency,
     Area,
     Case,
@@ -56,6 +55,8 @@ from marac.models import (
     SharingConsent,
     User,
 )
+from marac.services.actions import opened_action, record_status
+from marac.services.people import add_relationship_once
 
 DEMO_FILE = PROJECT_ROOT / "seeds" / "demo.toml"
 
@@ -211,25 +212,14 @@ def _person(session: Session, area_id: int, spec: dict[str, Any]) -> Person:
 def _relationship(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> None:
     person = loaded.people[spec["person"]]
     other = loaded.people[spec["other"]]
-    kind = RelationshipKind(spec["kind"])
-    exists = _first(
+    add_relationship_once(
         session,
-        sa.select(Relationship).where(
-            Relationship.person_id == person.id,
-            Relationship.other_person_id == other.id,
-            Relationship.kind == kind,
-        ),
+        person.id,
+        other.id,
+        RelationshipKind(spec["kind"]),
+        started_on=spec.get("started_on"),
+        separated_on=spec.get("separated_on"),
     )
-    if exists is None:
-        session.add(
-            Relationship(
-                person_id=person.id,
-                other_person_id=other.id,
-                kind=kind,
-                started_on=spec.get("started_on"),
-                separated_on=spec.get("separated_on"),
-            )
-        )
 
 
 def _member(session: Session, loaded: _Loaded, area_id: int, spec: str | dict[str, Any]) -> Person:
@@ -478,10 +468,8 @@ def _action(session: Session, loaded: _Loaded, spec: dict[str, Any], now: dateti
     today = clock.today_in(clock.service_timezone(), now)
     subject, person_id = _action_subject(session, case, spec["about"])
     created_at = now - timedelta(days=spec["created_days_ago"])
-    creator = loaded.users[spec["by"]].id
-    action = Action(
-        case_id=case.id,
-        area_id=case.area_id,
+    action = opened_action(
+        case=case,
         owner_agency_id=loaded.agencies[spec["owner"]].id,
         owner_user_id=loaded.users[spec["owner_user"]].id if "owner_user" in spec else None,
         subject=subject,
@@ -489,33 +477,17 @@ def _action(session: Session, loaded: _Loaded, spec: dict[str, Any], now: dateti
         text=spec["text"],
         due_on=today + timedelta(days=spec["due_in_days"]),
         shared_in_detail=spec.get("shared", False),
-        status=ActionStatus.OPEN,
-        created_by_id=creator,
-        created_at=created_at,
-        updated_at=created_at,
-    )
-    action.history.append(
-        ActionStatusChange(
-            from_status=None,
-            to_status=ActionStatus.OPEN,
-            changed_by_id=creator,
-            changed_at=created_at,
-        )
+        created_by_id=loaded.users[spec["by"]].id,
+        at=created_at,
     )
     for change in spec.get("history", []):
-        changed_at = now - timedelta(days=change["days_ago"])
-        to_status = ActionStatus(change["to"])
-        action.history.append(
-            ActionStatusChange(
-                from_status=action.status,
-                to_status=to_status,
-                note=change.get("note"),
-                changed_by_id=loaded.users[change["by"]].id,
-                changed_at=changed_at,
-            )
+        record_status(
+            action,
+            ActionStatus(change["to"]),
+            change.get("note"),
+            loaded.users[change["by"]].id,
+            now - timedelta(days=change["days_ago"]),
         )
-        action.status = to_status
-        action.updated_at = changed_at
     session.add(action)
 
 

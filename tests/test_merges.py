@@ -43,6 +43,34 @@ def test_every_person_reference_is_known_to_merges() -> None:
     ]
 
 
+def test_a_relationship_is_recorded_once(make_area, make_person) -> None:  # noqa: ANN001
+    """The referral form and the demo loader both add relationships through this helper."""
+    area = make_area()
+    her, him = make_person(area, "Ann", "Ash"), make_person(area, "Ben", "Birch")
+    first = people_service.add_relationship_once(
+        db.session, him.id, her.id, RelationshipKind.EX_PARTNER, separated_on=date(2025, 1, 2)
+    )
+    db.session.flush()
+    assert first is not None and first.separated_on == date(2025, 1, 2)
+    again = people_service.add_relationship_once(
+        db.session, him.id, her.id, RelationshipKind.EX_PARTNER
+    )
+    assert again is None
+    # Another kind, or the other way round, is another relationship.
+    assert people_service.add_relationship_once(
+        db.session, him.id, her.id, RelationshipKind.PARTNER
+    )
+    assert people_service.add_relationship_once(
+        db.session, her.id, him.id, RelationshipKind.EX_PARTNER
+    )
+    db.session.flush()
+    assert (
+        people_service.find_relationship(db.session, him.id, her.id, RelationshipKind.EX_PARTNER)
+        == first.id
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Relationship)) == 3
+
+
 @pytest.fixture
 def pair(make_area, make_agency, make_user, make_person, make_case, make_item, involve, relate):  # noqa: ANN001
     area = make_area()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import sqlalchemy as sa
 from flask import Flask
 
-from marac.domain import AgencyKind, CaseRole, CaseStatus, Role
+from marac.domain import ActionStatus, AgencyKind, CaseRole, CaseStatus, Role
 from marac.extensions import db
 from marac.models import Agency, Case, CasePerson, Involvement, Person, User
 from marac.seeding import load_demo
@@ -83,3 +85,21 @@ def test_demo_has_what_the_product_needs(app: Flask) -> None:
             sa.select(Case).join(CasePerson).where(CasePerson.person_id == repeats[0][0])
         )
     }
+
+
+def test_demo_action_histories_follow_on_from_one_status_to_the_next(app: Flask) -> None:
+    """The loader builds actions with the service's own helpers: each change starts from the
+    status the one before ended on, and the action stands where its last change left it."""
+    from marac.models import Action
+
+    load_demo(db.session, "hash")
+    db.session.commit()
+    actions = db.session.scalars(sa.select(Action)).all()
+    assert any(len(a.history) > 1 for a in actions)  # the demo really has histories
+    for action in actions:
+        steps = [(c.from_status, c.to_status) for c in action.history]
+        assert steps[0] == (None, ActionStatus.OPEN), action.text
+        for (_before, reached), (left, _after) in itertools.pairwise(steps):
+            assert left is reached, action.text
+        assert action.status is steps[-1][1]
+        assert action.updated_at == action.history[-1].changed_at

@@ -57,9 +57,8 @@ def create_action(
     if due_on < today:
         raise ActionProblem("due_on", "The due date must be today or later.")
     _check_subject(session, case, subject, subject_person_id)
-    action = Action(
-        case_id=case.id,
-        area_id=case.area_id,
+    action = opened_action(
+        case=case,
         owner_agency_id=owner_agency.id,
         owner_user_id=owner_user.id if owner_user else None,
         subject=subject,
@@ -67,19 +66,8 @@ def create_action(
         text=text,
         due_on=due_on,
         shared_in_detail=shared_in_detail,
-        status=ActionStatus.OPEN,
         created_by_id=created_by.id if created_by else None,
-        created_at=now,
-        updated_at=now,
-    )
-    action.history.append(
-        ActionStatusChange(
-            from_status=None,
-            to_status=ActionStatus.OPEN,
-            note=None,
-            changed_by_id=created_by.id if created_by else None,
-            changed_at=now,
-        )
+        at=now,
     )
     session.add(action)
     session.flush()
@@ -92,6 +80,70 @@ def create_action(
         f"due {due_on.isoformat()}, {'shared in detail' if shared_in_detail else 'not shared'}",
     )
     return action
+
+
+def opened_action(
+    *,
+    case: Case,
+    owner_agency_id: int,
+    owner_user_id: int | None,
+    subject: ActionSubject,
+    subject_person_id: int | None,
+    text: str,
+    due_on: date,
+    shared_in_detail: bool,
+    created_by_id: int | None,
+    at: datetime,
+) -> Action:
+    """A new open action, with the opening entry of its history. Checks nothing and adds
+    nothing to the session: ``create_action`` checks, and the demo loader builds its own."""
+    action = Action(
+        case_id=case.id,
+        area_id=case.area_id,
+        owner_agency_id=owner_agency_id,
+        owner_user_id=owner_user_id,
+        subject=subject,
+        subject_person_id=subject_person_id,
+        text=text,
+        due_on=due_on,
+        shared_in_detail=shared_in_detail,
+        status=ActionStatus.OPEN,
+        created_by_id=created_by_id,
+        created_at=at,
+        updated_at=at,
+    )
+    action.history.append(
+        ActionStatusChange(
+            from_status=None,
+            to_status=ActionStatus.OPEN,
+            note=None,
+            changed_by_id=created_by_id,
+            changed_at=at,
+        )
+    )
+    return action
+
+
+def record_status(
+    action: Action,
+    to_status: ActionStatus,
+    note: str | None,
+    changed_by_id: int | None,
+    at: datetime,
+) -> ActionStatusChange:
+    """Moves the action to ``to_status`` (or adds a note on the same one), kept in its history.
+    Checks nothing: ``change_status`` checks."""
+    change = ActionStatusChange(
+        from_status=action.status,
+        to_status=to_status,
+        note=note,
+        changed_by_id=changed_by_id,
+        changed_at=at,
+    )
+    action.history.append(change)
+    action.status = to_status
+    action.updated_at = at
+    return change
 
 
 def _check_subject(
@@ -133,17 +185,8 @@ def change_status(
     if to_status is action.status and not note:
         raise ActionProblem("note", "Choose a new status or write a note.")
     now = now or clock.utc_now()
-    change = ActionStatusChange(
-        from_status=action.status,
-        to_status=to_status,
-        note=note,
-        changed_by_id=user.id if user else None,
-        changed_at=now,
-    )
-    action.history.append(change)
     previous = action.status
-    action.status = to_status
-    action.updated_at = now
+    change = record_status(action, to_status, note, user.id if user else None, now)
     session.flush()
     audit.record(
         "action.status",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from marac import audit, matching
+from marac.domain import RelationshipKind
 from marac.extensions import db
 from marac.models import (
     CasePerson,
@@ -25,6 +26,43 @@ from marac.models import (
 # Tables whose person columns a merge never moves: the match keys are rebuilt instead, the
 # triage flags are resolved, and the merge history must keep pointing at both records.
 NOT_MOVED_BY_MERGE = frozenset({"person_name", "possible_duplicate", "person_merge"})
+
+
+def find_relationship(
+    session: Session, person_id: int, other_person_id: int, kind: RelationshipKind
+) -> int | None:
+    """The relationship recorded between these two people, this way round, of this kind."""
+    return session.scalar(
+        sa.select(Relationship.id).where(
+            Relationship.person_id == person_id,
+            Relationship.other_person_id == other_person_id,
+            Relationship.kind == kind,
+        )
+    )
+
+
+def add_relationship_once(
+    session: Session,
+    person_id: int,
+    other_person_id: int,
+    kind: RelationshipKind,
+    *,
+    started_on: date | None = None,
+    separated_on: date | None = None,
+) -> Relationship | None:
+    """Records the relationship unless it is already recorded (then returns None). Flushes
+    nothing: the caller's flush or commit writes it."""
+    if find_relationship(session, person_id, other_person_id, kind) is not None:
+        return None
+    relationship = Relationship(
+        person_id=person_id,
+        other_person_id=other_person_id,
+        kind=kind,
+        started_on=started_on,
+        separated_on=separated_on,
+    )
+    session.add(relationship)
+    return relationship
 
 
 def person_references() -> list[tuple[str, str]]:
@@ -146,12 +184,8 @@ def _blocked(
         if other == kept.id:
             return "a relationship between the two records"
         pair = {column: kept.id, other_column: other}
-        clash = session.scalar(
-            sa.select(Relationship.id).where(
-                Relationship.person_id == pair["person_id"],
-                Relationship.other_person_id == pair["other_person_id"],
-                Relationship.kind == row.values["kind"],
-            )
+        clash = find_relationship(
+            session, pair["person_id"], pair["other_person_id"], row.values["kind"]
         )
         if clash is not None:
             return "a relationship the kept record already has"

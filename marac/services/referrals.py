@@ -24,7 +24,6 @@ from marac.models import (
     Referral,
     ReferralAnswer,
     ReferralCriterion,
-    Relationship,
     User,
 )
 from marac.services import people as people_service
@@ -183,22 +182,13 @@ def _relate(
 ) -> None:
     if a.id == b.id:
         return
-    exists = session.scalar(
-        sa.select(Relationship.id).where(
-            Relationship.person_id == a.id,
-            Relationship.other_person_id == b.id,
-            Relationship.kind == kind,
-        )
+    people_service.add_relationship_once(
+        session,
+        a.id,
+        b.id,
+        kind,
+        separated_on=separated_on if kind is RelationshipKind.EX_PARTNER else None,
     )
-    if exists is None:
-        session.add(
-            Relationship(
-                person_id=a.id,
-                other_person_id=b.id,
-                kind=kind,
-                separated_on=separated_on if kind is RelationshipKind.EX_PARTNER else None,
-            )
-        )
 
 
 def _save_contact(session: Session, victim: Person, contact: ContactEntry) -> list[str]:

@@ -36,7 +36,7 @@ from marac.domain import (
 )
 from marac.extensions import db
 from marac.models import Action, Agency, Case, OutboxEmail, User
-from marac.present import ROLE_ORDER, case_rows
+from marac.present import ROLE_ORDER, case_rows, person_names
 from marac.present_actions import (
     PresentedAction,
     action_history,
@@ -508,22 +508,10 @@ def _owner_user_choices(viewer: Viewer, case: Case) -> list:
 
 def _subject_choices(viewer: Viewer, links: CaseLinks) -> list:
     """The household, then each person the viewer may see, labelled as the policy allows."""
-    from marac.models import Person
-
     visible = [
         pid for pid in links.roles if not policy.person_identity(viewer, links, pid).withheld
     ]
-    names = (
-        dict(
-            db.session.execute(
-                sa.select(Person.id, Person.given_name + " " + Person.family_name).where(
-                    Person.id.in_(visible)
-                )
-            ).all()
-        )
-        if visible
-        else {}
-    )
+    names = person_names(db.session, visible)
     choices = []
     for pid in sorted(visible, key=lambda p: (ROLE_ORDER[links.roles[p]], names.get(p, ""))):
         subject = SUBJECT_FOR_ROLE[links.roles[pid]]

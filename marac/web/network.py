@@ -15,8 +15,9 @@ from flask import Blueprint, Response, abort, render_template
 from marac import audit, graph, policy
 from marac.domain import CaseRole, Role
 from marac.extensions import db
-from marac.models import Case, CasePerson, Person
+from marac.models import Case, CasePerson
 from marac.network_svg import draw, svg_document
+from marac.present import person_names
 from marac.present_network import present_network
 from marac.viewer import CaseLinks, Viewer
 from marac.web.access import case_route, current_viewer, signed_in
@@ -63,17 +64,7 @@ def serial_perpetrators() -> str:
     rows = graph.serial_perpetrator_scan(db.session, area_id=viewer.area_id)
     shown = rows[:SCAN_PAGE_SIZE]
     ids = [row.person_id for row in shown]
-    names = (
-        dict(
-            db.session.execute(
-                sa.select(Person.id, Person.given_name + " " + Person.family_name).where(
-                    Person.id.in_(ids)
-                )
-            ).all()
-        )
-        if ids
-        else {}
-    )
+    names = person_names(db.session, ids)
     cases: dict[int, list[tuple[int, str]]] = {pid: [] for pid in ids}
     if ids:
         for pid, case_id, reference in db.session.execute(
