@@ -105,6 +105,11 @@ TYPED_NAMES = [
     ("Amira", "Qureshi", ""),
     ("Naomi", "Price", ""),
     ("Olivia", "Penn", ""),
+    # The network's people: a step-child in 0101, and Kieran's new partner and half-brother, who
+    # are in no case (only the coordinator and the chair may be offered them).
+    ("Alfie", "Thorne", ""),
+    ("Jade", "Whitlow", "1994-06-18"),
+    ("Dean", "Haworth", ""),
 ]
 TYPED_ROWS = ("victim", "people-0")
 
