@@ -187,6 +187,41 @@ def test_merge_moves_everything_and_undo_restores_it(pair) -> None:  # noqa: ANN
         people_service.undo_merge(db.session, coordinator, record)
 
 
+def test_an_action_about_the_duplicate_follows_the_merge_and_comes_back(pair) -> None:  # noqa: ANN001
+    """Actions (agreed on a case) name the person they are about: a merge moves that with the
+    case membership, and an undo puts it back."""
+    from marac import clock
+    from marac.domain import ActionSubject
+    from marac.services.actions import opened_action
+
+    _area, coordinator, kept, duplicate, _old_case, new_case, _item = pair
+    action = opened_action(
+        case=new_case,
+        owner_agency_id=coordinator.agency_id,
+        owner_user_id=None,
+        subject=ActionSubject.VICTIM,
+        subject_person_id=duplicate.id,
+        text="Safety plan",
+        due_on=date(2031, 1, 1),
+        shared_in_detail=False,
+        created_by_id=coordinator.id,
+        at=clock.utc_now(),
+    )
+    db.session.add(action)
+    db.session.commit()
+    record = people_service.merge_people(db.session, coordinator, kept, duplicate)
+    db.session.commit()
+    db.session.refresh(action)
+    assert action.subject_person_id == kept.id
+    assert "action 1" in db.session.scalar(
+        sa.select(AuditEntry.detail).where(AuditEntry.action == "person.merge")
+    )
+    people_service.undo_merge(db.session, coordinator, record)
+    db.session.commit()
+    db.session.refresh(action)
+    assert action.subject_person_id == duplicate.id
+
+
 def test_merges_are_refused_when_they_cannot_be_exact(pair, make_person, make_case) -> None:  # noqa: ANN001
     area, coordinator, kept, duplicate, old_case, *_ = pair
     with pytest.raises(people_service.MergeRefused, match="two different records"):

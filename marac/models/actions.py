@@ -49,8 +49,9 @@ class Action(Timestamped, Versioned, db.Model):
     # A named person of the owner agency, optional.
     owner_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
     subject: Mapped[ActionSubject] = mapped_column(enum_type(ActionSubject))
-    # None for the household; otherwise a person of the case with the subject's role.
-    subject_person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
+    # None for the household; otherwise a person of the case with the subject's role. Indexed
+    # because merging two person records moves every row that points at the duplicate.
+    subject_person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"), index=True)
     text: Mapped[str] = mapped_column(sa.Text)
     # A calendar date: "overdue" is judged against today in the service's time zone.
     due_on: Mapped[date] = mapped_column(sa.Date)
