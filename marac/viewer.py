@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -99,12 +100,26 @@ def viewer_for(user: User) -> Viewer:
     )
 
 
+class CaseFacts(Protocol):
+    """What ``links_for_cases`` reads of a case: an ORM ``Case``, or plain facts (the network
+    reads cases it may not load whole, ``marac.graph.CaseFacts``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def area_id(self) -> int: ...
+    @property
+    def status(self) -> CaseStatus: ...
+    @property
+    def referring_agency_id(self) -> int | None: ...
+
+
 def _current(column_ended: sa.ColumnElement, today: date) -> sa.ColumnElement[bool]:
     return sa.or_(column_ended.is_(None), column_ended > today)
 
 
 def links_for_cases(
-    session: Session, viewer: Viewer, cases: Iterable[Case], today: date | None = None
+    session: Session, viewer: Viewer, cases: Iterable[CaseFacts], today: date | None = None
 ) -> dict[int, CaseLinks]:
     """The viewer's links to each of ``cases``, in five queries whatever the number of cases."""
     today = today or date.today()
