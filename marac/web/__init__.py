@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from marac.domain import Role
 from marac.web import (
@@ -22,8 +23,23 @@ from marac.web import (
 )
 from marac.web.forms import flat_errors
 
+# Ids are 32-bit integers in every database the service runs on.
+LARGEST_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every URL. An id larger than any row can have reads as 0, which no row
+    has, so that the view answers exactly as for any other id that does not exist, instead of
+    the database failing on it (SQLite on integers over 64 bits, PostgreSQL over 32)."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= LARGEST_ID else 0
+
 
 def register_blueprints(app: Flask) -> None:
+    # Before any route is added: converters are bound when a rule is.
+    app.url_map.converters["int"] = IdConverter
     app.before_request(access.refuse_undeclared_routes)
     for blueprint in (
         main.bp,
