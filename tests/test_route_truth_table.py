@@ -1,0 +1,492 @@
+"""Who gets what from every route: a truth table written by hand, and object-level checks.
+
+The table below has one row for every (endpoint, method) of the application's URL map and one
+column for every kind of user: each role of ``marac.domain.Role``, a perpetrator-programme
+worker, a user of another agency, a user of another area, and nobody signed in. A route added
+without a row fails ``test_every_route_has_a_row``. The world the table is read against is built
+by ``world`` below; the comments there say why each user gets what.
+
+The object-level test then takes every route with an id in its URL and, for every signed-in user,
+swaps each id for one the user may not see and for one that does not exist: the two answers must
+be the same (nothing tells "exists but not yours" from "does not exist"), and a 404 whenever the
+user could otherwise use the route.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from marac import clock
+from marac.domain import (
+    ActionSubject,
+    AgencyKind,
+    AgencySide,
+    CaseStatus,
+    InvolvementKind,
+    Role,
+)
+from marac.extensions import db
+from marac.models import Action, PossibleDuplicate, User
+from marac.services import people as people_service
+from tests.conftest import csrf_token, login
+
+# --- the answers --------------------------------------------------------------------------------
+
+L = "login"  # a redirect to the sign-in page (302, Location /login...)
+G = "go"  # a redirect somewhere else (302 or 303): the request was accepted
+
+VIEWERS = (
+    "anonymous",
+    "administrator",
+    "coordinator",
+    "chair",
+    "agency_rep",
+    "support_worker",
+    "reviewer",
+    "programme",
+    "other_agency",
+    "other_area",
+)
+
+# Every demo role has a column (the test below checks that no role is forgotten).
+ROLE_OF_VIEWER = {
+    "administrator": Role.ADMINISTRATOR,
+    "coordinator": Role.COORDINATOR,
+    "chair": Role.CHAIR,
+    "agency_rep": Role.AGENCY_REP,
+    "support_worker": Role.SUPPORT_WORKER,
+    "reviewer": Role.REVIEWER,
+}
+
+Answer = int | str
+
+# fmt: off
+# Columns:                                    ann  adm  crd  chr  rep  idv  rev  prg  oth  oar
+TABLE: dict[tuple[str, str], tuple[Answer, ...]] = {
+    ("main.index", "GET"):                  (  L,   G,   G,   G,   G,   G,   G,   G,   G,   G),
+    ("main.health", "GET"):                 (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("static", "GET"):                      (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("auth.login", "GET"):                  (200,   G,   G,   G,   G,   G,   G,   G,   G,   G),
+    ("auth.login", "POST"):                 (400,   G,   G,   G,   G,   G,   G,   G,   G,   G),
+    # Signing out lands on the sign-in page, like being refused: both are right.
+    ("auth.logout", "POST"):                (  L,   L,   L,   L,   L,   L,   L,   L,   L,   L),
+    # Case lists: everyone signed in, each filtered by the policy (admin's is empty).
+    ("cases.index", "GET"):                 (  L, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("cases.index", "POST"):                (  L, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    # The case: coordinator/chair (area), police (referred it), IDVA (her worker), programme
+    # (works with him). Not the CSC reviewer or housing (not listed yet), admin or another area.
+    ("cases.show", "GET"):                  (  L, 404, 200, 200, 200, 200, 404, 200, 404, 404),
+    ("network.show", "GET"):                (  L, 404, 200, 200, 200, 200, 404, 200, 404, 404),
+    ("network.picture", "GET"):             (  L, 404, 200, 200, 200, 200, 404, 200, 404, 404),
+    ("actions.case_section", "GET"):        (  L, 404, 200, 200, 200, 200, 404, 200, 404, 404),
+    # An empty action form: refused as incomplete (400) to those who may add actions.
+    ("actions.create", "POST"):             (  L, 404, 400, 400, 400, 400, 404, 400, 404, 404),
+    # The police action: a summary for coordinator and IDVA, nothing for the programme.
+    ("actions.show", "GET"):                (  L, 404, 200, 200, 200, 200, 404, 404, 404, 404),
+    # Only the owner agency and the chair change its status (an empty form: 400).
+    ("actions.change_status", "POST"):      (  L, 404, 403, 400, 400, 403, 404, 404, 404, 404),
+    # Allocating: an empty form is incomplete for those offered a choice.
+    ("involvements.agencies", "GET"):       (  L, 404, 200, 200, 200, 200, 404, 200, 404, 404),
+    ("involvements.agencies", "POST"):      (  L, 404, 400, 400, 400, 400, 404, 400, 404, 404),
+    # Ending police's work with her: coordinator and police (chair is police) reach the
+    # version check (409: no version sent); IDVA sees it but may not end it; the programme
+    # may not know of it.
+    ("involvements.end", "POST"):           (  L, 404, 409, 409, 409, 403, 404, 404, 404, 404),
+    ("network.serial_perpetrators", "GET"): (  L, 403, 200, 200, 403, 403, 403, 403, 403, 200),
+    # Action dashboards.
+    ("actions.agency", "GET"):              (  L, 403, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("actions.due", "GET"):                 (  L, 403, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("actions.coordinator", "GET"):         (  L, 403, 200, 200, 403, 403, 403, 403, 403, 200),
+    ("actions.children", "GET"):            (  L, 403, 403, 200, 403, 403, 200, 403, 403, 403),
+    ("actions.police", "GET"):              (  L, 403, 403, 200, 403, 403, 403, 403, 403, 403),
+    ("actions.outbox", "GET"):              (  L, 200, 403, 403, 403, 403, 403, 403, 403, 403),
+    # Referrals: anyone but the administrator refers; the queue is the coordinator's and chair's.
+    ("referrals.new", "GET"):               (  L, 403, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("referrals.new", "POST"):              (  L, 403, 400, 400, 400, 400, 400, 400, 400, 400),
+    ("referrals.score", "POST"):            (  L, 403, 200, 200, 200, 200, 200, 200, 200, 200),
+    # No "row" named: a clear 400.
+    ("referrals.matches", "POST"):          (  L, 403, 400, 400, 400, 400, 400, 400, 400, 400),
+    ("referrals.queue", "GET"):             (  L, 403, 200, 200, 403, 403, 403, 403, 403, 200),
+    # Person records: triage for coordinator and chair, merging for the coordinator; the
+    # other area's coordinator reaches the routes but not this area's records.
+    ("people.duplicates", "GET"):           (  L, 403, 200, 200, 403, 403, 403, 403, 403, 200),
+    ("people.dismiss", "POST"):             (  L, 403,   G, 403, 403, 403, 403, 403, 403, 404),
+    ("people.merge", "GET"):                (  L, 403, 200, 403, 403, 403, 403, 403, 403, 404),
+    ("people.merge", "POST"):               (  L, 403,   G, 403, 403, 403, 403, 403, 403, 404),
+    ("people.merges", "GET"):               (  L, 403, 200, 403, 403, 403, 403, 403, 403, 200),
+    ("people.undo", "POST"):                (  L, 403,   G, 403, 403, 403, 403, 403, 403, 404),
+    # Administration: the administrator of the area only. An empty form is incomplete (400); an
+    # edit sent without the version it was made from is refused as a conflict (409).
+    ("admin.agencies", "GET"):              (  L, 200, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("admin.new_agency", "GET"):            (  L, 200, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("admin.new_agency", "POST"):           (  L, 400, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("admin.edit_agency", "GET"):           (  L, 200, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("admin.edit_agency", "POST"):          (  L, 409, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("admin.users", "GET"):                 (  L, 200, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("admin.new_user", "GET"):              (  L, 200, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("admin.new_user", "POST"):             (  L, 400, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("admin.edit_user", "GET"):             (  L, 200, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("admin.edit_user", "POST"):            (  L, 409, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("admin.end_sessions", "POST"):         (  L,   G, 403, 403, 403, 403, 403, 403, 403, 403),
+}
+# fmt: on
+
+# Requests that change what later requests see run last, sign-out very last.
+RUN_LAST = (("people.merge", "POST"), ("auth.logout", "POST"))
+
+
+# --- the world the table is read against ---------------------------------------------------------
+
+
+@dataclass
+class World:
+    """Ids by kind: ``own`` fills each URL; ``hidden`` are ids of that kind a viewer may not see
+    (with the viewers they are hidden from)."""
+
+    own: dict[str, int] = field(default_factory=dict)
+    # The other area's own objects, for its coordinator.
+    own_south: dict[str, int] = field(default_factory=dict)
+    hidden: dict[str, list[tuple[int, frozenset[str]]]] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    static_file: str = "css/marac.css"
+
+    def hide(self, kind: str, object_id: int, from_viewers: tuple[str, ...] = VIEWERS) -> None:
+        self.hidden.setdefault(kind, []).append((object_id, frozenset(from_viewers)))
+
+
+@pytest.fixture
+def world(
+    app: Flask,
+    make_area: Callable[..., Any],
+    make_agency: Callable[..., Any],
+    make_user: Callable[..., Any],
+    make_person: Callable[..., Any],
+    make_case: Callable[..., Any],
+    involve: Callable[..., Any],
+) -> World:
+    w = World()
+    north = make_area(code="TN")
+    police = make_agency(north, AgencyKind.POLICE, name="North Police")
+    csc = make_agency(north, AgencyKind.CHILDRENS_SOCIAL_CARE, name="North CSC")
+    housing = make_agency(north, AgencyKind.HOUSING, name="North Housing")
+    idva = make_agency(north, AgencyKind.IDVA, AgencySide.VICTIM_FACING, name="North IDVA")
+    programme = make_agency(
+        north, AgencyKind.PERPETRATOR_PROGRAMME, AgencySide.PERPETRATOR_FACING, name="Pathway"
+    )
+    team = make_agency(north, AgencyKind.OTHER, name="MARAC Team")
+    w.users = {
+        "administrator": make_user(Role.ADMINISTRATOR, team, username="tt-admin"),
+        "coordinator": make_user(Role.COORDINATOR, team, username="tt-coord"),
+        "chair": make_user(Role.CHAIR, police, username="tt-chair"),
+        "agency_rep": make_user(Role.AGENCY_REP, police, username="tt-rep"),
+        "support_worker": make_user(Role.SUPPORT_WORKER, idva, username="tt-idva"),
+        "reviewer": make_user(Role.REVIEWER, csc, username="tt-cp"),
+        "programme": make_user(Role.AGENCY_REP, programme, username="tt-prog"),
+        "other_agency": make_user(Role.AGENCY_REP, housing, username="tt-housing"),
+    }
+    spare = make_user(Role.AGENCY_REP, housing, username="tt-spare")
+
+    # The case: referred by police, not yet listed; the IDVA is her named worker, police work
+    # with her, the programme works with him.
+    victim = make_person(north, given="Lorna", family="Vell")
+    man = make_person(north, given="Lyle", family="Dunmore")
+    child = make_person(north, given="Lily", family="Vell")
+    case = make_case(
+        north, victim, (man,), (child,), status=CaseStatus.REFERRED, referring_agency=police
+    )
+    involve(idva, victim, InvolvementKind.IDVA_SUPPORT, worker=w.users["support_worker"])
+    police_work = involve(police, victim, InvolvementKind.CASEWORK)
+    involve(programme, man, InvolvementKind.PERPETRATOR_PROGRAMME)
+    action = _action(case, police, ActionSubject.VICTIM, victim.id)
+
+    # Person records for triage: a possible duplicate, two records to merge, a merge to undo.
+    twin = make_person(north, given="Lorna", family="Vel")
+    flag = PossibleDuplicate(
+        area_id=north.id, person_id=twin.id, candidate_id=victim.id, reasons="test"
+    )
+    db.session.add(flag)
+    kept, duplicate = make_person(north, given="Lane"), make_person(north, given="Lane")
+    undo_kept, undo_dup = make_person(north, given="Leith"), make_person(north, given="Leith")
+    db.session.flush()
+    merge = people_service.merge_people(db.session, w.users["coordinator"], undo_kept, undo_dup)
+    db.session.commit()
+
+    # A case of the same area open only to the coordinator and chair, with its own action and
+    # involvement (its ids must not work through the first case's URLs).
+    lone = make_person(north, given="Leona", family="Strand")
+    other_case = make_case(north, lone, status=CaseStatus.REFERRED)
+    health = make_agency(north, AgencyKind.HEALTH, name="North Health")
+    other_work = involve(health, lone, InvolvementKind.CASEWORK)
+    other_action = _action(other_case, health, ActionSubject.HOUSEHOLD, None)
+
+    # Another area with one of everything.
+    south = make_area(code="TS")
+    s_team = make_agency(south, AgencyKind.OTHER, name="South Team")
+    s_police = make_agency(south, AgencyKind.POLICE, name="South Police")
+    w.users["other_area"] = make_user(Role.COORDINATOR, s_team, username="tt-south")
+    s_user = make_user(Role.AGENCY_REP, s_police, username="tt-south-rep")
+    s_victim = make_person(south, given="Lucia", family="Farr")
+    s_man = make_person(south, given="Lorcan", family="Farr")
+    s_case = make_case(south, s_victim, (s_man,), status=CaseStatus.LISTED)
+    s_work = involve(s_police, s_victim, InvolvementKind.CASEWORK)
+    s_action = _action(s_case, s_police, ActionSubject.HOUSEHOLD, None)
+    s_flag = PossibleDuplicate(
+        area_id=south.id, person_id=s_man.id, candidate_id=s_victim.id, reasons="test"
+    )
+    db.session.add(s_flag)
+    s_a, s_b = make_person(south, given="Lex"), make_person(south, given="Lex")
+    s_kept, s_duplicate = make_person(south, given="Lyra"), make_person(south, given="Lyra")
+    s_merge = people_service.merge_people(db.session, w.users["other_area"], s_a, s_b)
+    db.session.commit()
+
+    w.own = {
+        "case": case.id,
+        "action": action.id,
+        "involvement": police_work.id,
+        "agency": police.id,
+        "user": spare.id,
+        "flag": flag.id,
+        "kept": kept.id,
+        "duplicate": duplicate.id,
+        "merge": merge.id,
+    }
+    w.own_south = {
+        "case": s_case.id,
+        "action": s_action.id,
+        "involvement": s_work.id,
+        "agency": s_police.id,
+        "user": s_user.id,
+        "flag": s_flag.id,
+        "kept": s_kept.id,
+        "duplicate": s_duplicate.id,
+        "merge": s_merge.id,
+    }
+    north_users = tuple(v for v in VIEWERS if v != "other_area")
+    for kind in ("case", "action", "involvement", "agency", "user", "flag", "merge"):
+        w.hide(kind, w.own_south[kind], north_users)
+        w.hide(kind, w.own[kind], ("other_area",))
+    w.hide("person", s_a.id, north_users)
+    w.hide("person", kept.id, ("other_area",))
+    everyone_but_area_leads = tuple(v for v in VIEWERS if v not in ("coordinator", "chair"))
+    w.hide("case", other_case.id, everyone_but_area_leads)
+    # Through the first case's URL, the other case's action and involvement do not exist.
+    w.hide("action", other_action.id)
+    w.hide("involvement", other_work.id)
+    return w
+
+
+def _action(case: Any, agency: Any, subject: ActionSubject, person_id: int | None) -> Action:
+    row = Action(
+        case_id=case.id,
+        area_id=case.area_id,
+        owner_agency_id=agency.id,
+        subject=subject,
+        subject_person_id=person_id,
+        text="Visit the address with a colleague",
+        due_on=clock.service_today() + timedelta(days=14),
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+# Which kind of object each URL argument names. A new argument needs a line here.
+ARGUMENT_KINDS = {
+    "case_id": "case",
+    "action_id": "action",
+    "involvement_id": "involvement",
+    "agency_id": "agency",
+    "user_id": "user",
+    "flag_id": "flag",
+    "kept_id": "person",
+    "duplicate_id": "person",
+    "merge_id": "merge",
+}
+OWN_IDS = {"kept_id": "kept", "duplicate_id": "duplicate"}
+# No such row; larger than a 32-bit id; larger than any integer a database holds.
+NONEXISTENT_IDS = (987_654, 2**31, 10**25)
+
+
+def _url(
+    rule: Any, w: World, swap: tuple[str, int] | None = None, own: dict[str, int] | None = None
+) -> str:
+    own = own or w.own
+    values: dict[str, Any] = {}
+    for argument in rule.arguments:
+        if argument == "filename":
+            values[argument] = w.static_file
+        else:
+            values[argument] = own[OWN_IDS.get(argument, ARGUMENT_KINDS[argument])]
+    if swap:
+        values[swap[0]] = swap[1]
+    return rule.build(values, append_unknown=False)[1]
+
+
+def _rules(app: Flask) -> dict[tuple[str, str], Any]:
+    found = {}
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found[(rule.endpoint, method)] = rule
+    return found
+
+
+# --- requests -----------------------------------------------------------------------------------
+
+# CSRF tokens carry the time they were made: the one thing two honest answers may differ in.
+_TOKENS = re.compile(
+    r'(name="csrf-token" content="|name="csrf_token" type="hidden" value="'
+    r'|name="csrf_token" value=")[^"]+'
+)
+
+
+def _client_for(app: Flask, w: World, viewer: str) -> tuple[FlaskClient, str]:
+    client = app.test_client()
+    if viewer != "anonymous":
+        response = login(client, w.users[viewer].username)
+        assert response.status_code == 302, f"{viewer} could not sign in"
+    return client, csrf_token(client, "/login")
+
+
+def _send(client: FlaskClient, method: str, url: str, token: str) -> Any:
+    if method == "POST":
+        response = client.post(url, data={"csrf_token": token}, headers={"X-CSRFToken": token})
+    else:
+        response = client.open(url, method=method)
+    response.get_data()  # read whole, then closed: static files are streamed from disk
+    response.close()
+    return response
+
+
+def _answer(response: Any) -> Answer:
+    if response.status_code in (301, 302, 303):
+        location = response.headers.get("Location", "")
+        return L if location.startswith("/login") else G
+    return response.status_code
+
+
+ERROR_TITLES = {403: "Not open to you", 404: "Not found"}
+
+
+def _page_problem(response: Any, answer: Answer) -> str | None:
+    """A refusal must be the refusal page; a page that was allowed must not be one."""
+    if not isinstance(answer, int) or response.mimetype != "text/html":
+        return None
+    text = response.get_data(as_text=True)
+    if answer in ERROR_TITLES:
+        return None if ERROR_TITLES[answer] in text else f"no '{ERROR_TITLES[answer]}' page"
+    for title in ERROR_TITLES.values():
+        if f"<h1>{title}</h1>" in text:
+            return f"answered {answer} with a '{title}' page"
+    return None
+
+
+# --- the tests ----------------------------------------------------------------------------------
+
+
+def test_every_route_has_a_row(app: Flask) -> None:
+    routes = set(_rules(app))
+    missing = sorted(routes - set(TABLE))
+    stale = sorted(set(TABLE) - routes)
+    assert not missing, (
+        f"routes with no row in tests/test_route_truth_table.py TABLE: {missing}. "
+        "Add one row per (endpoint, method), saying what each kind of user gets."
+    )
+    assert not stale, f"rows for routes that no longer exist: {stale}"
+    assert all(len(row) == len(VIEWERS) for row in TABLE.values())
+
+
+def test_every_role_has_a_column() -> None:
+    assert set(ROLE_OF_VIEWER.values()) == set(Role)
+
+
+def test_every_url_argument_names_a_kind_of_object(app: Flask) -> None:
+    unknown = {
+        (rule.endpoint, argument)
+        for rule in app.url_map.iter_rules()
+        for argument in rule.arguments
+        if argument not in ARGUMENT_KINDS and rule.endpoint != "static"
+    }
+    assert not unknown, f"add these URL arguments to ARGUMENT_KINDS: {sorted(unknown)}"
+
+
+def _ordered(rules: dict[tuple[str, str], Any]) -> list[tuple[tuple[str, str], Any]]:
+    def position(item: tuple[tuple[str, str], Any]) -> int:
+        return RUN_LAST.index(item[0]) + 1 if item[0] in RUN_LAST else 0
+
+    return sorted(rules.items(), key=position)
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_each_route_answers_each_user_as_the_table_says(
+    app: Flask, world: World, viewer: str
+) -> None:
+    client, token = _client_for(app, world, viewer)
+    column = VIEWERS.index(viewer)
+    wrong = []
+    for (endpoint, method), rule in _ordered(_rules(app)):
+        expected = TABLE[(endpoint, method)][column]
+        url = _url(rule, world)
+        response = _send(client, method, url, token)
+        answer = _answer(response)
+        if answer != expected:
+            wrong.append(f"{method} {url} ({endpoint}): expected {expected}, got {answer}")
+        elif problem := _page_problem(response, answer):
+            wrong.append(f"{method} {url} ({endpoint}): {problem}")
+    assert not wrong, f"{viewer}:\n  " + "\n  ".join(wrong)
+
+
+def _normalised(response: Any) -> str:
+    return _TOKENS.sub(r"\1TOKEN", response.get_data(as_text=True))
+
+
+REACHED = {200, 400, 409, G}
+
+
+@pytest.mark.parametrize("viewer", [v for v in VIEWERS if v != "anonymous"])
+def test_no_object_is_reached_by_changing_an_id(app: Flask, world: World, viewer: str) -> None:
+    client, token = _client_for(app, world, viewer)
+    column = VIEWERS.index(viewer)
+    own = world.own_south if viewer == "other_area" else world.own
+    leaks = []
+    checked = 0
+    for (endpoint, method), rule in _ordered(_rules(app)):
+        if (endpoint, method) == ("auth.logout", "POST"):
+            continue
+        for argument in sorted(rule.arguments - {"filename"}):
+            kind = ARGUMENT_KINDS[argument]
+            hidden_ids = [
+                i for i, hidden_from in world.hidden.get(kind, []) if viewer in hidden_from
+            ]
+            for object_id, absent_id in itertools.product(hidden_ids, NONEXISTENT_IDS):
+                absent_url = _url(rule, world, (argument, absent_id), own)
+                url = _url(rule, world, (argument, object_id), own)
+                # The same request before each, so both pages show what the one before left
+                # (a flashed message) and nothing else differs.
+                _send(client, method, absent_url, token)
+                hidden = _send(client, method, url, token)
+                absent = _send(client, method, absent_url, token)
+                checked += 1
+                where = f"{method} {url} ({endpoint}, {argument})"
+                if hidden.status_code not in (403, 404):
+                    leaks.append(f"{where}: answered {hidden.status_code}")
+                elif TABLE[(endpoint, method)][column] in REACHED and hidden.status_code != 404:
+                    leaks.append(f"{where}: {hidden.status_code}, expected 404")
+                if (hidden.status_code, _normalised(hidden)) != (
+                    absent.status_code,
+                    _normalised(absent),
+                ):
+                    leaks.append(
+                        f"{where}: differs from an id that does not exist "
+                        f"({hidden.status_code} vs {absent.status_code})"
+                    )
+    assert checked > 20
+    assert not leaks, f"{viewer}:\n  " + "\n  ".join(leaks)
