@@ -75,6 +75,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "MARAC_SMTP_PASSWORD": os.environ.get("MARAC_SMTP_PASSWORD") or None,
         "MARAC_SMTP_FROM": os.environ.get("MARAC_SMTP_FROM") or "marac@localhost",
         "MARAC_SMTP_STARTTLS": _env_bool("MARAC_SMTP_STARTTLS", True),
+        # After he drops out or is suspended, her worker's contact is weekly for this long.
+        "MARAC_PC_STEP_UP_WEEKS": _env_int("MARAC_PC_STEP_UP_WEEKS", 12),
     }
 
 
@@ -101,6 +103,7 @@ BASE: dict[str, Any] = {
     "MARAC_SMTP_PASSWORD": None,
     "MARAC_SMTP_FROM": "marac@localhost",
     "MARAC_SMTP_STARTTLS": True,
+    "MARAC_PC_STEP_UP_WEEKS": 12,
     # argon2id parameters (RFC 9106 second recommended option, memory-constrained).
     "MARAC_ARGON2": {"time_cost": 3, "memory_cost": 64 * 1024, "parallelism": 4},
     "TESTING": False,

@@ -199,6 +199,102 @@ class ActionDashboard(Labelled):
     POLICE_LIAISON = "police_liaison"
 
 
+class ProgrammeStatus(Labelled):
+    """Where a man stands in a behaviour-change programme."""
+
+    REFERRED = "referred"
+    ASSESSED = "assessed"
+    ATTENDING = "attending"
+    SUSPENDED = "suspended"
+    DROPPED_OUT = "dropped_out"
+    COMPLETED = "completed"
+    BREACH_OF_ORDER = "breach_of_order"
+
+
+# Changes after which every partner the programme must inform is told (a task for her worker).
+RISK_RAISING_STATUSES = frozenset(
+    {
+        ProgrammeStatus.ASSESSED,
+        ProgrammeStatus.SUSPENDED,
+        ProgrammeStatus.DROPPED_OUT,
+        ProgrammeStatus.BREACH_OF_ORDER,
+    }
+)
+# Known points of raised risk: her worker's planned contact steps up to weekly for a period.
+STEP_UP_STATUSES = frozenset({ProgrammeStatus.SUSPENDED, ProgrammeStatus.DROPPED_OUT})
+# Statuses whose reason is recorded (and told to her, as a category, when known).
+STATUSES_WITH_A_REASON = frozenset(
+    {ProgrammeStatus.SUSPENDED, ProgrammeStatus.DROPPED_OUT, ProgrammeStatus.BREACH_OF_ORDER}
+)
+
+
+class ProgrammeEventKind(Labelled):
+    """What a programme worker records about a man: each is one dated event."""
+
+    STATUS = "status"
+    ATTENDANCE = "attendance"
+    DISCLOSURE = "disclosure"
+    CONCERN = "concern"
+
+
+class StatusReason(Labelled):
+    """Why he was suspended, dropped out or breached, as a category. The programme's own words
+    stay with the programme; the category is what his partners are told."""
+
+    NON_ATTENDANCE = "non_attendance"
+    FURTHER_VIOLENCE = "further_violence"
+    BROKE_PROGRAMME_RULES = "broke_programme_rules"
+    NEW_OFFENCE = "new_offence"
+    IN_CUSTODY = "in_custody"
+    MOVED_AWAY = "moved_away"
+    CHOSE_TO_LEAVE = "chose_to_leave"
+    OTHER = "other"
+    NOT_KNOWN = "not_known"
+
+
+class ContactConsent(Labelled):
+    """Her agreement to partner contact. Contact is voluntary: she may decline or withdraw."""
+
+    NOT_ASKED = "not_asked"
+    GIVEN = "given"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+# Contact is prompted (contacts due, tasks to tell her) only while she has not said no.
+PROMPTING_CONSENTS = frozenset({ContactConsent.NOT_ASKED, ContactConsent.GIVEN})
+
+
+class ContactMethod(Labelled):
+    FACE_TO_FACE = "face_to_face"
+    PHONE = "phone"
+    EMAIL = "email"
+    VIDEO = "video"
+
+
+class ContactOutcome(Labelled):
+    SPOKE = "spoke"
+    NO_ANSWER = "no_answer"
+    MESSAGE_LEFT = "message_left"
+    NOT_SAFE_TO_TALK = "not_safe_to_talk"
+    # Not "declined": labels are keyed by value, and that is ContactConsent.DECLINED's.
+    DECLINED_TO_TALK = "declined_to_talk"
+
+
+class PcTaskKind(Labelled):
+    """A task for a partner-contact worker after a programme event that raises risk."""
+
+    # Tell her, and talk through what it means for her safety.
+    INFORM = "inform"
+    # She has said no to contact: review the risk (and pass it on if need be); do not contact.
+    REVIEW_RISK = "review_risk"
+
+
+class PcTaskStatus(Labelled):
+    OPEN = "open"
+    DONE = "done"
+
+
 _SUBJECT_LABELS = {
     ActionSubject.VICTIM: "The victim",
     ActionSubject.CHILD: "A child",
@@ -240,6 +336,27 @@ _LABELS: dict[StrEnum, str] = {
     OverrideGround.HER_REQUEST: "At her own request",
     ActionStatus.NOT_DONE_CIRCUMSTANCES: "Could not be done: circumstances changed",
     ActionStatus.NOT_DONE_BY_AGENCY: "Could not be done: not completed by the agency",
+    ProgrammeStatus.DROPPED_OUT: "Dropped out",
+    ProgrammeStatus.BREACH_OF_ORDER: "Breach of order",
+    ProgrammeStatus.ASSESSED: "Assessment completed",
+    ProgrammeEventKind.STATUS: "Change of status",
+    ProgrammeEventKind.CONCERN: "Facilitator's concern",
+    ProgrammeEventKind.DISCLOSURE: "Disclosure of violence or abuse",
+    StatusReason.NON_ATTENDANCE: "Did not attend",
+    StatusReason.FURTHER_VIOLENCE: "Further violence or abuse",
+    StatusReason.BROKE_PROGRAMME_RULES: "Broke the programme's rules",
+    StatusReason.NEW_OFFENCE: "Charged with a new offence",
+    StatusReason.CHOSE_TO_LEAVE: "Chose to leave",
+    ContactConsent.NOT_ASKED: "Not yet asked",
+    ContactConsent.GIVEN: "Agreed to contact",
+    ContactConsent.DECLINED: "Declined contact",
+    ContactConsent.WITHDRAWN: "Withdrew consent to contact",
+    ContactMethod.FACE_TO_FACE: "Face to face",
+    ContactOutcome.SPOKE: "Spoke with her",
+    ContactOutcome.NOT_SAFE_TO_TALK: "Not safe to talk",
+    ContactOutcome.DECLINED_TO_TALK: "She declined to talk",
+    PcTaskKind.INFORM: "Tell her",
+    PcTaskKind.REVIEW_RISK: "Review the risk (no contact)",
     ActionDashboard.AGENCY: "My agency's actions",
     ActionDashboard.DUE: "Due",
     ActionDashboard.COORDINATOR: "Across agencies",

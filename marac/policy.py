@@ -122,6 +122,31 @@ Actions (agreed at or outside a meeting; one owner agency each)
     chair; police liaison for police reviewers (a reviewer of a police agency) and the chair.
     Every row on them is an action decision. The reviewers' "cases with no action about a child /
     about him" lists say only that no such action exists, which those reviewers may read anyway.
+
+Perpetrator programmes (his programme record: status, attendance, disclosures, concerns)
+  - The programme agency that keeps the record: in full, and it alone records on it.
+  - The chair: in full. Another perpetrator-facing agency: nothing.
+  - The coordinator: each event only in the wording that crosses to his partners' workers
+    (below), never his words or the facilitator's notes. Nobody else sees the record.
+  - What crosses to a partner's worker, and only on her own partner-contact record: the minimum.
+    A change of status with its date and, when known, the category of reason (practice: she is
+    told if he drops out or is suspended, and why); attendance; "he disclosed violence or abuse
+    on <date>" and whether his disclosure may be cited as the source when risk is passed on;
+    "the programme raised a concern on <date>". Never his words, never the notes.
+
+Partner contact (her record with her partner-contact worker)
+  - Her own current named PC worker: in full, and only she or he works on it. The chair: in
+    full, to read.
+  - The coordinator of the area: only that the record exists, who her worker is and what tasks
+    are due (to chase them and to allocate a worker); never her consent, her contact details,
+    the contact log, what she said, her safety plan or her children.
+  - Anyone else, another partner's worker and every perpetrator-facing agency included:
+    nothing, not even that she has a record (her engagement is hers).
+  - A task is shown as its record is; to the coordinator as "Task for <worker> (due <date>)".
+  - Handing her over to another worker: the coordinator, or her current worker. The new worker
+    must pass the allocation rules (``marac.services.allocation``).
+  - The programme list: a perpetrator-facing agency its own records; the coordinator and the
+    chair every record of the area. The partner-contact overview: the coordinator and the chair.
 """
 
 from __future__ import annotations
@@ -142,8 +167,12 @@ from marac.domain import (
     AgencyKind,
     CaseRole,
     Classification,
+    InvolvementKind,
     ItemSource,
+    ProgrammeEventKind,
+    ProgrammeStatus,
     Role,
+    StatusReason,
 )
 
 if TYPE_CHECKING:
@@ -698,6 +727,221 @@ def may_see_dashboard(viewer: Viewer, dashboard: ActionDashboard) -> Decision:
     if dashboard is ActionDashboard.POLICE_LIAISON and is_police_liaison_reviewer(viewer):
         return _full("police liaison reviewer")
     return _withheld("dashboard not for this role")
+
+
+# ---------------------------------------------------------------------------------------------
+# Perpetrator programmes and partner contact
+
+
+@dataclass(frozen=True)
+class ProgrammeFacts:
+    """What the policy needs to know about a programme record (never its events' detail)."""
+
+    record_id: int
+    area_id: int
+    man_id: int
+    agency_id: int
+
+
+@dataclass(frozen=True)
+class ProgrammeEventFacts:
+    """The parts of a programme event that may cross; its ``detail`` is not among them."""
+
+    kind: ProgrammeEventKind
+    occurred_on: date
+    status: ProgrammeStatus | None = None
+    reason: StatusReason | None = None
+    attended: bool | None = None
+    may_cite: bool = False
+
+
+PROGRAMME_ONLY_THE_MINIMUM = "Only the minimum crosses from the programme: never his words."
+
+
+def programme_record(viewer: Viewer, facts: ProgrammeFacts) -> Decision:
+    if viewer.area_id != facts.area_id:
+        return _withheld("record of another area")
+    if viewer.role is Role.ADMINISTRATOR:
+        return _withheld("administrators manage accounts, not cases")
+    if viewer.agency_id == facts.agency_id:
+        return _full("the programme's own record")
+    if viewer.perpetrator_facing:
+        return _withheld("another programme's record")
+    if viewer.role is Role.CHAIR:
+        return _full("chair")
+    if viewer.role is Role.COORDINATOR:
+        return _summary(
+            "coordinator: what crosses to his partners' workers", PROGRAMME_ONLY_THE_MINIMUM
+        )
+    return _withheld("only the programme, the chair and the coordinator")
+
+
+def may_record_programme(viewer: Viewer, facts: ProgrammeFacts) -> Decision:
+    if not programme_record(viewer, facts).full:
+        return _withheld("the record is not open to the viewer in full")
+    if viewer.agency_id == facts.agency_id:
+        return _full("the programme's own record")
+    return _withheld("only the programme records on its record")
+
+
+def programme_crossing(viewer: Viewer, partner_contact: Decision) -> Decision:
+    """What of his programme record reaches her partner-contact record, given the decision about
+    her record: the minimum, and only to those who may read her record in full."""
+    if viewer.perpetrator_facing or not partner_contact.full:
+        return _withheld("only to those who may read her partner-contact record")
+    return _summary("only the minimum crosses to her worker", PROGRAMME_ONLY_THE_MINIMUM)
+
+
+def programme_event(viewer: Viewer, record: Decision, event: ProgrammeEventFacts) -> Decision:
+    """One event, given the decision about its record (``programme_record``) or about what
+    crosses to her record (``programme_crossing``)."""
+    if record.full:
+        return _full(record.reason)
+    if record.level is Level.SUMMARY and isinstance(event.kind, ProgrammeEventKind):
+        return _summary("only the minimum crosses", crossing_wording(event))
+    return _withheld(record.reason)
+
+
+def crossing_wording(event: ProgrammeEventFacts) -> str:
+    """The words in which a programme event reaches his partners' workers."""
+    on = long_date(event.occurred_on)
+    if event.kind is ProgrammeEventKind.STATUS and event.status is not None:
+        reason = (
+            f" Reason: {event.reason.label.lower()}."
+            if event.reason is not None and event.reason is not StatusReason.NOT_KNOWN
+            else ""
+        )
+        return f"Programme status: {event.status.label.lower()} on {on}.{reason}"
+    if event.kind is ProgrammeEventKind.ATTENDANCE:
+        return f"{'Attended' if event.attended else 'Did not attend'} a session on {on}."
+    if event.kind is ProgrammeEventKind.DISCLOSURE:
+        cite = (
+            "His disclosure may be cited as the source when risk is passed on."
+            if event.may_cite
+            else "Do not cite his disclosure as the source."
+        )
+        return f"He disclosed violence or abuse in the programme on {on}. {cite}"
+    if event.kind is ProgrammeEventKind.CONCERN:
+        return f"The programme raised a concern about safety on {on}."
+    return f"The programme recorded something on {on}."
+
+
+@dataclass(frozen=True)
+class PartnerContactFacts:
+    """What the policy needs to know about her partner-contact record."""
+
+    record_id: int
+    area_id: int
+    person_id: int
+    agency_id: int
+    # Her current named partner-contact workers at the record's agency.
+    worker_ids: frozenset[int] = frozenset()
+
+
+PARTNER_CONTACT_HELD = "Her partner-contact worker holds her record."
+
+
+def partner_contact_record(viewer: Viewer, facts: PartnerContactFacts) -> Decision:
+    if viewer.area_id != facts.area_id:
+        return _withheld("record of another area")
+    if viewer.role is Role.ADMINISTRATOR:
+        return _withheld("administrators manage accounts, not cases")
+    if viewer.perpetrator_facing:
+        return _withheld("nothing about her engagement reaches perpetrator-facing agencies")
+    if viewer.user_id in facts.worker_ids:
+        return _full("her own named worker")
+    if viewer.role is Role.CHAIR:
+        return _full("chair")
+    if viewer.role is Role.COORDINATOR:
+        return _summary("coordinator: who works with her and what is due", PARTNER_CONTACT_HELD)
+    return _withheld("only her own worker, the chair and the coordinator")
+
+
+def may_work_on_partner_contact(viewer: Viewer, facts: PartnerContactFacts) -> Decision:
+    if not partner_contact_record(viewer, facts).full:
+        return _withheld("the record is not open to the viewer in full")
+    if viewer.user_id in facts.worker_ids:
+        return _full("her own named worker")
+    return _withheld("only her own worker records on it")
+
+
+def may_hand_over(viewer: Viewer, facts: PartnerContactFacts) -> Decision:
+    if partner_contact_record(viewer, facts).withheld:
+        return _withheld("the record is not open to the viewer")
+    if viewer.role is Role.COORDINATOR:
+        return _full("coordinator of the area")
+    if viewer.user_id in facts.worker_ids:
+        return _full("her current worker")
+    return _withheld("only the coordinator or her current worker")
+
+
+def pc_task(viewer: Viewer, record: Decision, worker_name: str | None, due_on: date) -> Decision:
+    """A task on her record, given the decision about the record."""
+    if record.full:
+        return _full(record.reason)
+    if record.level is Level.SUMMARY:
+        return _summary(
+            "only that work is due, for whom and when",
+            f"Task for {worker_name or 'no named worker'} (due {long_date(due_on)})",
+        )
+    return _withheld(record.reason)
+
+
+def may_list_programmes(viewer: Viewer) -> Decision:
+    if viewer.role is Role.ADMINISTRATOR:
+        return _withheld("administrators manage accounts, not cases")
+    if viewer.perpetrator_facing:
+        return _full("the agency's own records")
+    if viewer.role in (Role.COORDINATOR, Role.CHAIR):
+        return _full(f"{viewer.role.label} of the area")
+    return _withheld("only programmes, the coordinator and the chair")
+
+
+def may_see_partner_contact_overview(viewer: Viewer) -> Decision:
+    if viewer.perpetrator_facing or viewer.role not in (Role.COORDINATOR, Role.CHAIR):
+        return _withheld("only the coordinator and the chair")
+    return _full(f"{viewer.role.label} of the area")
+
+
+def visible_programmes_clause(viewer: Viewer) -> sa.ColumnElement[bool]:
+    """A WHERE clause on ``ProgrammeRecord`` keeping the records ``programme_record`` opens."""
+    from marac.models import ProgrammeRecord
+
+    in_area = ProgrammeRecord.area_id == viewer.area_id
+    if viewer.role is Role.ADMINISTRATOR:
+        return sa.false()
+    if viewer.perpetrator_facing:
+        return sa.and_(in_area, ProgrammeRecord.agency_id == viewer.agency_id)
+    if viewer.role in (Role.COORDINATOR, Role.CHAIR):
+        return in_area
+    return sa.and_(in_area, ProgrammeRecord.agency_id == viewer.agency_id)
+
+
+def visible_partner_contact_clause(
+    viewer: Viewer, today: date | None = None
+) -> sa.ColumnElement[bool]:
+    """A WHERE clause on ``PartnerContactRecord`` keeping the records
+    ``partner_contact_record`` does not withhold."""
+    from marac.models import Involvement, PartnerContactRecord
+
+    today = today or date.today()
+    in_area = PartnerContactRecord.area_id == viewer.area_id
+    if viewer.role is Role.ADMINISTRATOR or viewer.perpetrator_facing:
+        return sa.false()
+    if viewer.role in (Role.COORDINATOR, Role.CHAIR):
+        return in_area
+    return sa.and_(
+        in_area,
+        sa.exists(
+            sa.select(1).where(
+                Involvement.person_id == PartnerContactRecord.person_id,
+                Involvement.agency_id == PartnerContactRecord.agency_id,
+                Involvement.kind == InvolvementKind.PARTNER_CONTACT,
+                Involvement.worker_id == viewer.user_id,
+                sa.or_(Involvement.ended_on.is_(None), Involvement.ended_on > today),
+            )
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,14 @@ from marac.models.cases import (
 from marac.models.disclosure import DisclosureOverride, SharingConsent
 from marac.models.matching import NameVariantKey, PersonName, PossibleDuplicate
 from marac.models.merges import PersonMerge, PersonMergeMove
+from marac.models.partner_contact import (
+    ChildImpact,
+    PartnerContactEntry,
+    PartnerContactRecord,
+    PcTask,
+)
 from marac.models.people import ContactDetails, Person, PersonAlias, Relationship
+from marac.models.programmes import ProgrammeEvent, ProgrammeRecord
 from marac.models.referrals import Referral, ReferralAnswer, ReferralCriterion
 
 __all__ = [
@@ -25,18 +32,24 @@ __all__ = [
     "Case",
     "CasePerson",
     "CaseReferenceCounter",
+    "ChildImpact",
     "ContactDetails",
     "DisclosureOverride",
     "InformationItem",
     "Involvement",
     "NameVariantKey",
     "OutboxEmail",
+    "PartnerContactEntry",
+    "PartnerContactRecord",
+    "PcTask",
     "Person",
     "PersonAlias",
     "PersonMerge",
     "PersonMergeMove",
     "PersonName",
     "PossibleDuplicate",
+    "ProgrammeEvent",
+    "ProgrammeRecord",
     "Referral",
     "ReferralAnswer",
     "ReferralCriterion",

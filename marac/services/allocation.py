@@ -149,6 +149,31 @@ def check_allocation(
     return refusals
 
 
+def check_partner_contact_worker(
+    person_id: int,
+    agency_id: int,
+    worker_id: int | None,
+    today: date,
+    session: Session | None = None,
+) -> list[Refusal]:
+    """Whether ``worker_id`` may become her partner-contact worker at ``agency_id``, outside any
+    one case (a handover, or a partner in no MARAC case): the same rules as ``check_allocation``."""
+    session = _session(session)
+    agency = session.get(Agency, agency_id)
+    worker = session.get(User, worker_id) if worker_id is not None else None
+    if agency is None or not agency.is_active:
+        return [Refusal("worker_id", "Her partner-contact service is no longer active.")]
+    if worker is None or worker.agency_id != agency.id:
+        return [Refusal("worker_id", f"Choose a worker of {agency.name}.")]
+    if not worker.is_enabled:
+        return [Refusal("worker_id", f"{worker.display_name}'s account is disabled.")]
+    if agency.side is not AgencySide.VICTIM_FACING:
+        return [Refusal("worker_id", "Partner contact comes from a victim-facing agency.")]
+    if _perpetrators(session, {person_id}):
+        return [Refusal("worker_id", "Partner contact is for survivors, not for a perpetrator.")]
+    return _practice_rules(session, person_id, InvolvementKind.PARTNER_CONTACT, worker, today)
+
+
 def _current(today: date) -> sa.ColumnElement[bool]:
     return sa.or_(Involvement.ended_on.is_(None), Involvement.ended_on > today)
 

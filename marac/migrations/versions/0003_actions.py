@@ -93,7 +93,9 @@ def upgrade():
     )
     with op.batch_alter_table("action", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_action_area_status_due", ["area_id", "status", "due_on", "owner_agency_id", "case_id"], unique=False
+            "ix_action_area_status_due",
+            ["area_id", "status", "due_on", "owner_agency_id", "case_id"],
+            unique=False,
         )
         batch_op.create_index(
             "ix_action_area_status_updated", ["area_id", "status", "updated_at"], unique=False
