@@ -22,6 +22,7 @@ from marac.domain import (
     AgencySide,
     CaseRole,
     CaseStatus,
+    InvolvementKind,
     Role,
 )
 from marac.models import (
@@ -31,9 +32,11 @@ from marac.models import (
     DisclosureOverride,
     InformationItem,
     Involvement,
+    ProgrammeRecord,
     SharingConsent,
     User,
 )
+from marac.policy import PartnerContactFacts, ProgrammeFacts
 
 
 @dataclass(frozen=True)
@@ -210,3 +213,56 @@ def agency_names(session: Session, agency_ids: Iterable[int]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(session.execute(sa.select(Agency.id, Agency.name).where(Agency.id.in_(ids))).all())
+
+
+class PartnerContactRow(Protocol):
+    """What ``partner_contact_facts`` reads of a record: an ORM row or plain facts."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def area_id(self) -> int: ...
+    @property
+    def person_id(self) -> int: ...
+    @property
+    def agency_id(self) -> int: ...
+
+
+def partner_contact_facts(
+    session: Session, records: Iterable[PartnerContactRow], today: date | None = None
+) -> dict[int, PartnerContactFacts]:
+    """The policy's facts for each partner-contact record (her current named workers), in one
+    query whatever the number of records."""
+    today = today or date.today()
+    records = list(records)
+    people = {r.person_id for r in records}
+    workers: dict[tuple[int, int], set[int]] = defaultdict(set)
+    if people:
+        for person_id, agency_id, worker_id in session.execute(
+            sa.select(Involvement.person_id, Involvement.agency_id, Involvement.worker_id).where(
+                Involvement.person_id.in_(people),
+                Involvement.kind == InvolvementKind.PARTNER_CONTACT,
+                Involvement.worker_id.is_not(None),
+                _current(Involvement.ended_on, today),
+            )
+        ):
+            workers[(person_id, agency_id)].add(worker_id)
+    return {
+        r.id: PartnerContactFacts(
+            record_id=r.id,
+            area_id=r.area_id,
+            person_id=r.person_id,
+            agency_id=r.agency_id,
+            worker_ids=frozenset(workers.get((r.person_id, r.agency_id), ())),
+        )
+        for r in records
+    }
+
+
+def programme_facts(record: ProgrammeRecord) -> ProgrammeFacts:
+    return ProgrammeFacts(
+        record_id=record.id,
+        area_id=record.area_id,
+        man_id=record.person_id,
+        agency_id=record.agency_id,
+    )
