@@ -146,7 +146,9 @@ Partner contact (her record with her partner-contact worker)
   - Handing her over to another worker: the coordinator, or her current worker. The new worker
     must pass the allocation rules (``marac.services.allocation``).
   - The programme list: a perpetrator-facing agency its own records; the coordinator and the
-    chair every record of the area. The partner-contact overview: the coordinator and the chair.
+    chair every record of the area. The partner-contact work list: survivor workers (their own
+    records), the coordinator and the chair (the overview of the area, including partners with
+    no named worker).
 """
 
 from __future__ import annotations
@@ -895,6 +897,13 @@ def may_list_programmes(viewer: Viewer) -> Decision:
     if viewer.role in (Role.COORDINATOR, Role.CHAIR):
         return _full(f"{viewer.role.label} of the area")
     return _withheld("only programmes, the coordinator and the chair")
+
+
+def may_see_partner_contact_list(viewer: Viewer) -> Decision:
+    """The partner-contact work list: her workers' own, and the overview."""
+    if viewer.role is Role.SUPPORT_WORKER and not viewer.perpetrator_facing:
+        return _full("survivor workers see their own records")
+    return may_see_partner_contact_overview(viewer)
 
 
 def may_see_partner_contact_overview(viewer: Viewer) -> Decision:

@@ -28,13 +28,20 @@ from marac.domain import (
     CaseStatus,
     ChecklistAnswer,
     Classification,
+    ContactConsent,
+    ContactMethod,
+    ContactOutcome,
     Gender,
     InvolvementKind,
     ItemNature,
     ItemSource,
     OverrideGround,
+    PcTaskStatus,
+    ProgrammeEventKind,
+    ProgrammeStatus,
     RelationshipKind,
     Role,
+    StatusReason,
 )
 from marac.models import (
     Action,
@@ -42,12 +49,17 @@ from marac.models import (
     Area,
     Case,
     CasePerson,
+    ChildImpact,
     ContactDetails,
     DisclosureOverride,
     InformationItem,
     Involvement,
+    PartnerContactEntry,
+    PartnerContactRecord,
+    PcTask,
     Person,
     PersonAlias,
+    ProgrammeRecord,
     Referral,
     ReferralAnswer,
     ReferralCriterion,
@@ -55,6 +67,7 @@ from marac.models import (
     SharingConsent,
     User,
 )
+from marac.models.partner_contact import DEFAULT_CONTACT_EVERY_DAYS
 from marac.services.actions import opened_action, record_status
 from marac.services.people import add_relationship_once
 
@@ -115,6 +128,10 @@ def load_demo(
         _involvement(session, loaded, spec)
     for spec in data["consents"]:
         _consent(session, loaded, spec)
+    for spec in data.get("partner_contact", []):
+        _partner_contact(session, loaded, spec)
+    for spec in data.get("programmes", []):
+        _programme(session, loaded, spec)
     for spec in data["items"]:
         loaded.items[spec["key"]] = _item(session, loaded, spec)
     for spec in data["overrides"]:
@@ -499,3 +516,101 @@ def _action_subject(session: Session, case: Case, about: str) -> tuple[ActionSub
         if person is not None and person.full_name == about:
             return SUBJECT_FOR_ROLE[member.role], person.id
     raise ValueError(f"{about} is not in case {case.reference}")
+
+
+def _partner_contact(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> None:
+    """Her partner-contact record, contact log and children, once."""
+    from marac.services import partner_contact as pc
+
+    person = loaded.people[spec["person"]]
+    agency = loaded.agencies[spec["agency"]]
+    exists = _first(
+        session,
+        sa.select(PartnerContactRecord).where(
+            PartnerContactRecord.person_id == person.id,
+            PartnerContactRecord.agency_id == agency.id,
+        ),
+    )
+    if exists is not None:
+        return
+    record = PartnerContactRecord(
+        area_id=person.area_id,
+        person_id=person.id,
+        agency_id=agency.id,
+        started_on=spec["started_on"],
+        consent=ContactConsent(spec.get("consent", "not_asked")),
+        consent_on=spec.get("consent_on"),
+        **{"contact_every_days": DEFAULT_CONTACT_EVERY_DAYS}
+        | {name: spec[name] for name in pc.DETAIL_FIELDS if name in spec},
+    )
+    for contact in spec.get("contacts", []):
+        record.contacts.append(
+            PartnerContactEntry(
+                occurred_on=contact["on"],
+                method=ContactMethod(contact["method"]),
+                outcome=ContactOutcome(contact["outcome"]),
+                note=contact.get("note"),
+                recorded_by_id=loaded.users[contact["by"]].id,
+            )
+        )
+        if record.last_contact_on is None or contact["on"] > record.last_contact_on:
+            record.last_contact_on = contact["on"]
+    for child in spec.get("children", []):
+        record.children.append(
+            ChildImpact(
+                child_name=child["name"],
+                impact=child["impact"],
+                plan=child.get("plan"),
+                assessed_on=child["on"],
+            )
+        )
+    pc.plan_next_contact(record)
+    session.add(record)
+    session.flush()
+
+
+def _programme(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> None:
+    """His programme record; its events go through the service, fan-out included, once."""
+    from marac.services import programmes
+
+    man = loaded.people[spec["person"]]
+    agency = loaded.agencies[spec["agency"]]
+    by = loaded.users[spec["by"]]
+    exists = _first(
+        session,
+        sa.select(ProgrammeRecord).where(
+            ProgrammeRecord.person_id == man.id, ProgrammeRecord.agency_id == agency.id
+        ),
+    )
+    if exists is not None:
+        return
+    record = programmes.start_record(
+        session, agency=agency, man_id=man.id, by=by, today=spec["started_on"]
+    )
+    made: dict[tuple[int, date], PcTask] = {}
+    for event in sorted(spec["events"], key=lambda e: e["on"]):
+        recorded, tasks = programmes.record_event(
+            session,
+            record,
+            programmes.EventInput(
+                kind=ProgrammeEventKind(event["kind"]),
+                occurred_on=event["on"],
+                status=ProgrammeStatus(event["status"]) if "status" in event else None,
+                reason=StatusReason(event["reason"]) if "reason" in event else None,
+                attended=event.get("attended"),
+                detail=event.get("detail"),
+                may_cite=event.get("may_cite", False),
+            ),
+            by=by,
+            today=event["on"],
+        )
+        for task in tasks:
+            person_id = session.get(PartnerContactRecord, task.record_id).person_id
+            made[(person_id, recorded.occurred_on)] = task
+    for done in spec.get("done", []):
+        task = made[(loaded.people[done["person"]].id, done["event_on"])]
+        task.status = PcTaskStatus.DONE
+        task.done_on = done["on"]
+        task.done_by_id = loaded.users[done["by"]].id
+        task.note = done["note"]
+    session.flush()

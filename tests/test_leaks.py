@@ -23,7 +23,15 @@ from flask.testing import FlaskClient
 from marac import MIGRATIONS_DIR
 from marac.config import PROJECT_ROOT
 from marac.extensions import db
-from marac.models import Action, Case, OutboxEmail, PossibleDuplicate, User
+from marac.models import (
+    Action,
+    Case,
+    OutboxEmail,
+    PartnerContactRecord,
+    PossibleDuplicate,
+    ProgrammeRecord,
+    User,
+)
 from marac.seeding import load_demo, read_demo
 from marac.services import accounts, reminders
 
@@ -160,11 +168,42 @@ ACTION_PAGES = [
 ]
 
 
+@pytest.fixture(scope="session")
+def demo_programme_ids(demo_app: Flask) -> list[int]:
+    with demo_app.app_context():
+        return list(db.session.scalars(sa.select(ProgrammeRecord.id).order_by(ProgrammeRecord.id)))
+
+
+@pytest.fixture(scope="session")
+def demo_partner_contact_ids(demo_app: Flask) -> list[int]:
+    with demo_app.app_context():
+        return list(
+            db.session.scalars(sa.select(PartnerContactRecord.id).order_by(PartnerContactRecord.id))
+        )
+
+
+def programme_and_partner_contact_pages(
+    client: FlaskClient, programme_ids: list[int], partner_contact_ids: list[int]
+) -> list[tuple[str, dict[str, str]]]:
+    """Every page of programmes and partner contact, as a page and as an htmx request."""
+    paths = ["/programmes/", "/partner-contact/"]
+    paths += [f"/programmes/{record_id}" for record_id in programme_ids]
+    for record_id in partner_contact_ids:
+        paths += [
+            f"/partner-contact/{record_id}",
+            f"/partner-contact/{record_id}/handover",
+            f"/partner-contact/{record_id}/table",
+        ]
+    return [(path, headers) for path in paths for headers in ({}, {"HX-Request": "true"})]
+
+
 def everything_seen_by(
     client: FlaskClient,
     case_ids: list[int],
     merge_pairs: list[tuple[int, int]],
     action_ids: list[tuple[int, int]],
+    programme_ids: list[int] = (),  # type: ignore[assignment]
+    partner_contact_ids: list[int] = (),  # type: ignore[assignment]
 ) -> tuple[str, Counter[int]]:
     """The raw text of every page and fragment a signed-in user can reach, and status counts."""
     pages: list[str] = []
@@ -220,6 +259,12 @@ def everything_seen_by(
         fetch(path, **{"HX-Request": "true"})
     for case_id, action_id in action_ids:
         fetch(f"/actions/cases/{case_id}/{action_id}")
+
+    # Programmes and partner contact: the lists, every record, the handover and tabling screens.
+    for path, headers in programme_and_partner_contact_pages(
+        client, list(programme_ids), list(partner_contact_ids)
+    ):
+        fetch(path, **headers)
     return "\n".join(pages), statuses
 
 
@@ -256,14 +301,22 @@ def test_case_and_action_pages_leak_nothing_to_any_demo_user(
     demo_case_ids: list[int],
     demo_merge_pairs: list[tuple[int, int]],
     demo_action_ids: list[tuple[int, int]],
+    demo_programme_ids: list[int],
+    demo_partner_contact_ids: list[int],
 ) -> None:
     assert demo_merge_pairs, "the demo must raise a possible duplicate for the merge pages"
+    assert demo_programme_ids and len(demo_partner_contact_ids) == 4
     failures: list[str] = []
     for username in demo_usernames:
         client = demo_app.test_client()
         assert login(client, username).status_code == 302, username
         text, statuses = everything_seen_by(
-            client, demo_case_ids, demo_merge_pairs, demo_action_ids
+            client,
+            demo_case_ids,
+            demo_merge_pairs,
+            demo_action_ids,
+            demo_programme_ids,
+            demo_partner_contact_ids,
         )
         # 403: the queue, duplicates and merges, or a dashboard, not open to this user (never 500).
         unexpected = set(statuses) - {200, 403, 404}

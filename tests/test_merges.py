@@ -33,10 +33,15 @@ def test_every_person_reference_is_known_to_merges() -> None:
         # (no unique constraint, so nothing to block).
         ("action", "subject_person_id"),
         ("case_person", "person_id"),
+        # The child a partner-contact worker assessed with her: moves (no unique constraint).
+        ("child_impact", "child_person_id"),
         ("contact_details", "person_id"),
         ("information_item", "about_person_id"),
         ("involvement", "person_id"),
+        # One record per person and agency: blocked when the kept record has one at the agency.
+        ("partner_contact_record", "person_id"),
         ("person_alias", "person_id"),
+        ("programme_record", "person_id"),
         ("relationship", "other_person_id"),
         ("relationship", "person_id"),
         ("sharing_consent", "person_id"),
@@ -284,3 +289,49 @@ def test_not_the_same_person(client, signed_in, pair) -> None:  # noqa: ANN001
         client.post(f"/people/duplicates/{flag_id}/dismiss", data={"csrf_token": token}).status_code
         == 404
     )
+
+
+def test_a_partner_contact_record_moves_unless_the_kept_person_has_one_there(
+    make_area,
+    make_agency,
+    make_person,  # noqa: ANN001
+) -> None:
+    from marac.models import PartnerContactRecord
+
+    area = make_area()
+    service = make_agency(area, AgencyKind.PARTNER_CONTACT)
+    other_service = make_agency(area, AgencyKind.PARTNER_CONTACT)
+    kept, duplicate = make_person(area, "Ann", "Ash"), make_person(area, "Anne", "Ash")
+    for person, agency in ((kept, service), (duplicate, service), (duplicate, other_service)):
+        db.session.add(
+            PartnerContactRecord(
+                area_id=area.id,
+                person_id=person.id,
+                agency_id=agency.id,
+                started_on=date(2026, 1, 1),
+            )
+        )
+    db.session.commit()
+    admin = make_agency(area)
+    from marac.models import User
+
+    user = User(
+        username="merger",
+        display_name="M",
+        role=Role.COORDINATOR,
+        agency_id=admin.id,
+        password_hash="x",
+    )
+    db.session.add(user)
+    db.session.commit()
+    merge = people_service.merge_people(db.session, user, kept, duplicate)
+    db.session.commit()
+    owners = {
+        r.agency_id: r.person_id
+        for r in db.session.scalars(
+            sa.select(PartnerContactRecord).where(PartnerContactRecord.person_id == kept.id)
+        )
+    }
+    assert owners == {service.id: kept.id, other_service.id: kept.id}
+    assert "partner contact record" in (merge.not_moved or "")
+    assert people_service.undo_merge(db.session, user, merge) >= 1

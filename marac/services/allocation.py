@@ -244,6 +244,11 @@ def _partners(session: Session, people: set[int]) -> dict[int, set[int]]:
     return found
 
 
+def partners_of(session: Session, person_id: int) -> set[int]:
+    """Her current and former partners, whichever way round recorded."""
+    return set(_partners(session, {person_id}).get(person_id, set()))
+
+
 def _perpetrators(session: Session, people: set[int]) -> set[int]:
     """Those of ``people`` recorded as a perpetrator in any case or in a programme."""
     if not people:

@@ -46,6 +46,7 @@ from marac.models import (
     Person,
     User,
 )
+from marac.models.partner_contact import DEFAULT_CONTACT_EVERY_DAYS
 from marac.services.allocation import AllocationRefused, Refusal, check_partner_contact_worker
 
 STEPPED_UP_EVERY_DAYS = 7
@@ -131,6 +132,7 @@ def ensure_record(
         agency_id=agency_id,
         started_on=today,
         consent=ContactConsent.NOT_ASKED,
+        contact_every_days=DEFAULT_CONTACT_EVERY_DAYS,
         next_contact_on=today,
     )
     session.add(record)

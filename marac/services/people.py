@@ -178,6 +178,17 @@ def _blocked(
         )
         if has_own is not None:
             return "contact details (the kept record has its own)"
+    if table in ("partner_contact_record", "programme_record"):
+        # One record per person and agency: the kept person's own record at that agency stays
+        # theirs, and the duplicate's stays with the duplicate (both remain readable).
+        records = db.metadata.tables[table]
+        clash = session.execute(
+            sa.select(records.c.id).where(
+                records.c.person_id == kept.id, records.c.agency_id == row.values["agency_id"]
+            )
+        ).first()
+        if clash is not None:
+            return f"a {table.replace('_', ' ')} at an agency that has one for the kept record"
     if table == "relationship":
         other_column = "other_person_id" if column == "person_id" else "person_id"
         other = row.values[other_column]

@@ -18,7 +18,9 @@ from marac.web import (
     involvements,
     main,
     network,
+    partner_contact,
     people,
+    programmes,
     referrals,
 )
 from marac.web.forms import flat_errors
@@ -51,6 +53,8 @@ def register_blueprints(app: Flask) -> None:
         admin.bp,
         referrals.bp,
         people.bp,
+        programmes.bp,
+        partner_contact.bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)
@@ -60,7 +64,23 @@ def register_blueprints(app: Flask) -> None:
     @app.context_processor
     def template_globals() -> dict[str, object]:
         return {
+            "menu": _menu(),
             "protective_marking": app.config["MARAC_PROTECTIVE_MARKING"],
             "Role": Role,
             "today": date.today(),
         }
+
+
+def _menu() -> dict[str, bool]:
+    """Which of the menu's policy-governed entries the signed-in user may open."""
+    from flask_login import current_user
+
+    from marac import policy
+
+    if not current_user or not current_user.is_authenticated:
+        return {}
+    viewer = access.current_viewer()
+    return {
+        "programmes": policy.may_list_programmes(viewer).full,
+        "partner_contact": policy.may_see_partner_contact_list(viewer).full,
+    }

@@ -15,11 +15,18 @@ import sqlalchemy as sa
 from flask import abort, current_app, g, request
 from flask_login import current_user
 
-from marac import audit, policy
+from marac import audit, clock, policy
 from marac.domain import Role
 from marac.extensions import db, login_manager
-from marac.models import Case
-from marac.viewer import CaseLinks, Viewer, links_for_case, viewer_for
+from marac.models import Case, PartnerContactRecord, ProgrammeRecord
+from marac.viewer import (
+    CaseLinks,
+    Viewer,
+    links_for_case,
+    partner_contact_facts,
+    programme_facts,
+    viewer_for,
+)
 
 ACCESS_ATTR = "_marac_access"
 View = TypeVar("View", bound=Callable[..., Any])
@@ -91,6 +98,60 @@ def load_case(viewer: Viewer, case_id: int) -> tuple[Case, CaseLinks]:
         # The refusal is recorded even though the 404 rolls the request back.
         db.session.commit()
     abort(404)
+
+
+def programme_route(view: View) -> View:
+    """Loads the programme record named by ``record_id``; the view runs only if the policy does
+    not withhold it. It receives ``record``, ``viewer`` and ``decision``. Missing and refused get
+    the same 404."""
+
+    @wraps(view)
+    def wrapper(*args: Any, record_id: int, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        viewer = current_viewer()
+        record = db.session.get(ProgrammeRecord, record_id)
+        if record is not None:
+            decision = policy.programme_record(viewer, programme_facts(record))
+            if not decision.withheld:
+                return view(*args, record=record, viewer=viewer, decision=decision, **kwargs)
+            _refused("programme_record", record_id, decision.reason)
+        abort(404)
+
+    _declare(wrapper, "programme")
+    return wrapper  # type: ignore[return-value]
+
+
+def partner_contact_route(view: View) -> View:
+    """Loads her partner-contact record named by ``record_id``; the view runs only if the policy
+    does not withhold it. It receives ``record``, ``viewer``, ``facts`` and ``decision``."""
+
+    @wraps(view)
+    def wrapper(*args: Any, record_id: int, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        viewer = current_viewer()
+        record = db.session.get(PartnerContactRecord, record_id)
+        if record is not None:
+            facts = partner_contact_facts(db.session, [record], clock.service_today())[record.id]
+            decision = policy.partner_contact_record(viewer, facts)
+            if not decision.withheld:
+                return view(
+                    *args, record=record, viewer=viewer, facts=facts, decision=decision, **kwargs
+                )
+            _refused("partner_contact_record", record_id, decision.reason)
+        abort(404)
+
+    _declare(wrapper, "partner_contact")
+    return wrapper  # type: ignore[return-value]
+
+
+def _refused(object_type: str, object_id: int, reason: str) -> None:
+    audit.record(
+        f"{object_type}.refused", object_type=object_type, object_id=object_id, detail=reason
+    )
+    # Kept even though the 404 rolls the request back.
+    db.session.commit()
 
 
 def refuse_undeclared_routes() -> None:
