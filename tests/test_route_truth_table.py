@@ -32,10 +32,21 @@ from marac.domain import (
     AgencySide,
     CaseStatus,
     InvolvementKind,
+    PcTaskKind,
+    ProgrammeEventKind,
+    ProgrammeStatus,
     Role,
 )
 from marac.extensions import db
-from marac.models import Action, PossibleDuplicate, User
+from marac.models import (
+    Action,
+    PartnerContactRecord,
+    PcTask,
+    PossibleDuplicate,
+    ProgrammeEvent,
+    ProgrammeRecord,
+    User,
+)
 from marac.services import people as people_service
 from tests.conftest import csrf_token, login
 
@@ -137,6 +148,32 @@ TABLE: dict[tuple[str, str], tuple[Answer, ...]] = {
     ("admin.edit_user", "GET"):             (  L, 200, 403, 403, 403, 403, 403, 403, 403, 403),
     ("admin.edit_user", "POST"):            (  L, 409, 403, 403, 403, 403, 403, 403, 403, 403),
     ("admin.end_sessions", "POST"):         (  L,   G, 403, 403, 403, 403, 403, 403, 403, 403),
+    # Programmes: the programme's own records; the coordinator and chair of the area read them
+    # (the coordinator only what crosses). Only the programme records on them: an empty form is
+    # incomplete (400). Starting a record: programmes only; no man named is a 400.
+    ("programmes.index", "GET"):            (  L, 403, 200, 200, 403, 403, 403, 200, 403, 200),
+    ("programmes.start", "POST"):           (  L, 403, 403, 403, 403, 403, 403, 400, 403, 403),
+    ("programmes.show", "GET"):             (  L, 404, 200, 200, 404, 404, 404, 200, 404, 404),
+    ("programmes.status", "POST"):          (  L, 404, 403, 403, 404, 404, 404, 400, 404, 404),
+    ("programmes.attendance", "POST"):      (  L, 404, 403, 403, 404, 404, 404, 400, 404, 404),
+    ("programmes.disclosure", "POST"):      (  L, 404, 403, 403, 404, 404, 404, 400, 404, 404),
+    # Partner contact: her record (the IDVA is also her partner-contact worker here) opens to
+    # her worker and the chair in full, to the coordinator as a summary, to nobody else. Only
+    # her worker records on it (an empty form: 400; a task or reopening without the version it
+    # was made from: 409). The coordinator or her worker hands her over (no worker chosen: 400).
+    ("partner_contact.index", "GET"):       (  L, 403, 200, 200, 403, 200, 403, 403, 403, 200),
+    ("partner_contact.show", "GET"):        (  L, 404, 200, 200, 404, 200, 404, 404, 404, 404),
+    ("partner_contact.consent", "POST"):    (  L, 404, 403, 403, 404, 400, 404, 404, 404, 404),
+    ("partner_contact.details", "POST"):    (  L, 404, 403, 403, 404, 400, 404, 404, 404, 404),
+    ("partner_contact.contacts", "POST"):   (  L, 404, 403, 403, 404, 400, 404, 404, 404, 404),
+    ("partner_contact.children", "POST"):   (  L, 404, 403, 403, 404, 400, 404, 404, 404, 404),
+    ("partner_contact.task_done", "POST"):  (  L, 404, 403, 403, 404, 409, 404, 404, 404, 404),
+    ("partner_contact.close", "POST"):      (  L, 404, 403, 403, 404, 400, 404, 404, 404, 404),
+    ("partner_contact.reopen", "POST"):     (  L, 404, 403, 403, 404, 409, 404, 404, 404, 404),
+    ("partner_contact.handover", "GET"):    (  L, 404, 200, 403, 404, 200, 404, 404, 404, 404),
+    ("partner_contact.handover", "POST"):   (  L, 404, 400, 403, 404, 400, 404, 404, 404, 404),
+    ("partner_contact.table", "GET"):       (  L, 404, 403, 403, 404, 200, 404, 404, 404, 404),
+    ("partner_contact.table", "POST"):      (  L, 404, 403, 403, 404, 400, 404, 404, 404, 404),
 }
 # fmt: on
 
@@ -248,6 +285,22 @@ def world(
     s_merge = people_service.merge_people(db.session, w.users["other_area"], s_a, s_b)
     db.session.commit()
 
+    # His programme record; her partner-contact record (her IDVA is also her PC worker) with a
+    # task from his programme; another survivor's record (no named worker) with its own task;
+    # and one of each in the other area.
+    programme_record = _programme(programme, man)
+    her_record, her_task = _partner_contact(idva, victim, programme_record)
+    involve(idva, victim, InvolvementKind.PARTNER_CONTACT, worker=w.users["support_worker"])
+    lone_record, lone_task = _partner_contact(idva, lone, programme_record)
+    s_programme = make_agency(
+        south, AgencyKind.PERPETRATOR_PROGRAMME, AgencySide.PERPETRATOR_FACING, name="South Way"
+    )
+    s_service = make_agency(
+        south, AgencyKind.PARTNER_CONTACT, AgencySide.VICTIM_FACING, name="South Women"
+    )
+    s_programme_record = _programme(s_programme, s_man)
+    s_record, s_task = _partner_contact(s_service, s_victim, s_programme_record)
+
     w.own = {
         "case": case.id,
         "action": action.id,
@@ -258,6 +311,9 @@ def world(
         "kept": kept.id,
         "duplicate": duplicate.id,
         "merge": merge.id,
+        "programme": programme_record.id,
+        "partner_contact": her_record.id,
+        "pc_task": her_task.id,
     }
     w.own_south = {
         "case": s_case.id,
@@ -269,15 +325,33 @@ def world(
         "kept": s_kept.id,
         "duplicate": s_duplicate.id,
         "merge": s_merge.id,
+        "programme": s_programme_record.id,
+        "partner_contact": s_record.id,
+        "pc_task": s_task.id,
     }
     north_users = tuple(v for v in VIEWERS if v != "other_area")
-    for kind in ("case", "action", "involvement", "agency", "user", "flag", "merge"):
+    for kind in (
+        "case",
+        "action",
+        "involvement",
+        "agency",
+        "user",
+        "flag",
+        "merge",
+        "programme",
+        "partner_contact",
+        "pc_task",
+    ):
         w.hide(kind, w.own_south[kind], north_users)
         w.hide(kind, w.own[kind], ("other_area",))
     w.hide("person", s_a.id, north_users)
     w.hide("person", kept.id, ("other_area",))
     everyone_but_area_leads = tuple(v for v in VIEWERS if v not in ("coordinator", "chair"))
     w.hide("case", other_case.id, everyone_but_area_leads)
+    # Another survivor's record: the coordinator and the chair may read it, nobody else; through
+    # her record's URL, another record's task does not exist.
+    w.hide("partner_contact", lone_record.id, everyone_but_area_leads)
+    w.hide("pc_task", lone_task.id)
     # Through the first case's URL, the other case's action and involvement do not exist.
     w.hide("action", other_action.id)
     w.hide("involvement", other_work.id)
@@ -299,6 +373,48 @@ def _action(case: Any, agency: Any, subject: ActionSubject, person_id: int | Non
     return row
 
 
+def _programme(agency: Any, man: Any) -> ProgrammeRecord:
+    row = ProgrammeRecord(
+        area_id=agency.area_id,
+        person_id=man.id,
+        agency_id=agency.id,
+        status=ProgrammeStatus.DROPPED_OUT,
+        status_on=clock.service_today(),
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def _partner_contact(
+    agency: Any, person: Any, programme: ProgrammeRecord
+) -> tuple[PartnerContactRecord, PcTask]:
+    record = PartnerContactRecord(
+        area_id=agency.area_id,
+        person_id=person.id,
+        agency_id=agency.id,
+        started_on=clock.service_today(),
+    )
+    event = ProgrammeEvent(
+        record_id=programme.id,
+        kind=ProgrammeEventKind.STATUS,
+        status=ProgrammeStatus.DROPPED_OUT,
+        occurred_on=clock.service_today(),
+    )
+    db.session.add_all([record, event])
+    db.session.flush()
+    task = PcTask(
+        area_id=agency.area_id,
+        record_id=record.id,
+        event_id=event.id,
+        kind=PcTaskKind.INFORM,
+        due_on=clock.service_today(),
+    )
+    db.session.add(task)
+    db.session.commit()
+    return record, task
+
+
 # Which kind of object each URL argument names. A new argument needs a line here.
 ARGUMENT_KINDS = {
     "case_id": "case",
@@ -310,6 +426,9 @@ ARGUMENT_KINDS = {
     "kept_id": "person",
     "duplicate_id": "person",
     "merge_id": "merge",
+    "programme_id": "programme",
+    "partner_contact_id": "partner_contact",
+    "task_id": "pc_task",
 }
 OWN_IDS = {"kept_id": "kept", "duplicate_id": "duplicate"}
 # No such row; larger than a 32-bit id; larger than any integer a database holds.

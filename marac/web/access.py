@@ -101,21 +101,21 @@ def load_case(viewer: Viewer, case_id: int) -> tuple[Case, CaseLinks]:
 
 
 def programme_route(view: View) -> View:
-    """Loads the programme record named by ``record_id``; the view runs only if the policy does
+    """Loads the programme record named by ``programme_id``; the view runs only if the policy does
     not withhold it. It receives ``record``, ``viewer`` and ``decision``. Missing and refused get
     the same 404."""
 
     @wraps(view)
-    def wrapper(*args: Any, record_id: int, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, programme_id: int, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         viewer = current_viewer()
-        record = db.session.get(ProgrammeRecord, record_id)
+        record = db.session.get(ProgrammeRecord, programme_id)
         if record is not None:
             decision = policy.programme_record(viewer, programme_facts(record))
             if not decision.withheld:
                 return view(*args, record=record, viewer=viewer, decision=decision, **kwargs)
-            _refused("programme_record", record_id, decision.reason)
+            _refused("programme_record", programme_id, decision.reason)
         abort(404)
 
     _declare(wrapper, "programme")
@@ -123,15 +123,16 @@ def programme_route(view: View) -> View:
 
 
 def partner_contact_route(view: View) -> View:
-    """Loads her partner-contact record named by ``record_id``; the view runs only if the policy
-    does not withhold it. It receives ``record``, ``viewer``, ``facts`` and ``decision``."""
+    """Loads her partner-contact record named by ``partner_contact_id``; the view runs only if
+    the policy does not withhold it. It receives ``record``, ``viewer``, ``facts`` and
+    ``decision``."""
 
     @wraps(view)
-    def wrapper(*args: Any, record_id: int, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, partner_contact_id: int, **kwargs: Any) -> Any:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         viewer = current_viewer()
-        record = db.session.get(PartnerContactRecord, record_id)
+        record = db.session.get(PartnerContactRecord, partner_contact_id)
         if record is not None:
             facts = partner_contact_facts(db.session, [record], clock.service_today())[record.id]
             decision = policy.partner_contact_record(viewer, facts)
@@ -139,7 +140,7 @@ def partner_contact_route(view: View) -> View:
                 return view(
                     *args, record=record, viewer=viewer, facts=facts, decision=decision, **kwargs
                 )
-            _refused("partner_contact_record", record_id, decision.reason)
+            _refused("partner_contact_record", partner_contact_id, decision.reason)
         abort(404)
 
     _declare(wrapper, "partner_contact")

@@ -301,7 +301,7 @@ def page_context(
     }
 
 
-@bp.route("/<int:record_id>")
+@bp.route("/<int:partner_contact_id>")
 @partner_contact_route
 def show(
     record: PartnerContactRecord, viewer: Viewer, facts: PartnerContactFacts, decision: Decision
@@ -341,7 +341,9 @@ def _again(
 
 def _back(record: PartnerContactRecord, message: str, anchor: str) -> Response:
     flash(message, "success")
-    return redirect(url_for("partner_contact.show", record_id=record.id, _anchor=anchor), code=303)
+    return redirect(
+        url_for("partner_contact.show", partner_contact_id=record.id, _anchor=anchor), code=303
+    )
 
 
 def _stale(form: FlaskForm, version: int) -> bool:
@@ -353,7 +355,7 @@ def _problem(form: FlaskForm, problem: pc.PartnerContactProblem, fallback: str) 
     field.errors = [*field.errors, problem.message]
 
 
-@bp.route("/<int:record_id>/consent", methods=["POST"])
+@bp.route("/<int:partner_contact_id>/consent", methods=["POST"])
 @partner_contact_route
 def consent(
     record: PartnerContactRecord, viewer: Viewer, facts: PartnerContactFacts, decision: Decision
@@ -379,7 +381,7 @@ def consent(
     return _again(record, viewer, facts, "consent", form)
 
 
-@bp.route("/<int:record_id>/details", methods=["POST"])
+@bp.route("/<int:partner_contact_id>/details", methods=["POST"])
 @partner_contact_route
 def details(
     record: PartnerContactRecord, viewer: Viewer, facts: PartnerContactFacts, decision: Decision
@@ -402,7 +404,7 @@ def details(
     return _again(record, viewer, facts, "details", form)
 
 
-@bp.route("/<int:record_id>/contacts", methods=["POST"])
+@bp.route("/<int:partner_contact_id>/contacts", methods=["POST"])
 @partner_contact_route
 def contacts(
     record: PartnerContactRecord, viewer: Viewer, facts: PartnerContactFacts, decision: Decision
@@ -428,7 +430,7 @@ def contacts(
     return _again(record, viewer, facts, "contact", form)
 
 
-@bp.route("/<int:record_id>/children", methods=["POST"])
+@bp.route("/<int:partner_contact_id>/children", methods=["POST"])
 @partner_contact_route
 def children(
     record: PartnerContactRecord, viewer: Viewer, facts: PartnerContactFacts, decision: Decision
@@ -454,7 +456,7 @@ def children(
     return _again(record, viewer, facts, "child", form)
 
 
-@bp.route("/<int:record_id>/tasks/<int:task_id>", methods=["POST"])
+@bp.route("/<int:partner_contact_id>/tasks/<int:task_id>", methods=["POST"])
 @partner_contact_route
 def task_done(
     record: PartnerContactRecord,
@@ -478,7 +480,7 @@ def task_done(
     return _back(record, "The task is done.", "tasks")
 
 
-@bp.route("/<int:record_id>/close", methods=["POST"])
+@bp.route("/<int:partner_contact_id>/close", methods=["POST"])
 @partner_contact_route
 def close(
     record: PartnerContactRecord, viewer: Viewer, facts: PartnerContactFacts, decision: Decision
@@ -503,7 +505,7 @@ def close(
     return _again(record, viewer, facts, "close", form)
 
 
-@bp.route("/<int:record_id>/reopen", methods=["POST"])
+@bp.route("/<int:partner_contact_id>/reopen", methods=["POST"])
 @partner_contact_route
 def reopen(
     record: PartnerContactRecord, viewer: Viewer, facts: PartnerContactFacts, decision: Decision
@@ -534,17 +536,19 @@ def _worker_choices(record: PartnerContactRecord, facts: PartnerContactFacts) ->
     return [SelectChoice("", "Choose a worker"), *id_choices(workers)]
 
 
-@bp.route("/<int:record_id>/handover", methods=["GET", "POST"])
+@bp.route("/<int:partner_contact_id>/handover", methods=["GET", "POST"])
 @partner_contact_route
 def handover(
     record: PartnerContactRecord, viewer: Viewer, facts: PartnerContactFacts, decision: Decision
 ) -> Response:
     if not policy.may_hand_over(viewer, facts).full:
         abort(403)
-    form = HandoverForm(prefix="handover", version=record.version)
+    form = HandoverForm(prefix="handover")
     form.worker_id.choices = _worker_choices(record, facts)
     status = 200
-    if form.is_submitted():
+    if not form.is_submitted():
+        form.version.data = record.version
+    else:
         status = 400
         if form.validate():
             if _stale(form, record.version):
@@ -570,7 +574,9 @@ def handover(
                         viewer, partner_contact_facts(db.session, [record])[record.id]
                     ).withheld:
                         return redirect(url_for("partner_contact.index"), code=303)
-                    return redirect(url_for("partner_contact.show", record_id=record.id), code=303)
+                    return redirect(
+                        url_for("partner_contact.show", partner_contact_id=record.id), code=303
+                    )
     presented = present_partner_contact(db.session, viewer, record, facts, clock.service_today())
     return render(
         "partner_contact/handover.html",
@@ -599,7 +605,7 @@ def _her_cases(record: PartnerContactRecord) -> list[tuple[int, str]]:
     return [(row.id, f"{row.reference} ({row.status.label.lower()})") for row in rows]
 
 
-@bp.route("/<int:record_id>/table", methods=["GET", "POST"])
+@bp.route("/<int:partner_contact_id>/table", methods=["GET", "POST"])
 @partner_contact_route
 def table(
     record: PartnerContactRecord, viewer: Viewer, facts: PartnerContactFacts, decision: Decision

@@ -185,6 +185,8 @@ def _men_without_a_record(viewer: Viewer) -> list[int]:
 @signed_in()
 def start() -> Response:
     viewer = current_viewer()
+    if not viewer.perpetrator_facing:
+        abort(403)
     form = StartForm()
     if not form.validate_on_submit():
         abort(400)
@@ -193,7 +195,7 @@ def start() -> Response:
     except ValueError:
         abort(400)
     agency = db.session.get(Agency, viewer.agency_id)
-    if not viewer.perpetrator_facing or man_id not in _men_without_a_record(viewer):
+    if man_id not in _men_without_a_record(viewer):
         audit.record("programme.refused", object_type="person", object_id=man_id)
         db.session.commit()
         abort(404)
@@ -201,7 +203,7 @@ def start() -> Response:
         db.session, agency=agency, man_id=man_id, by=current_user, today=clock.service_today()
     )
     flash("His programme record is started.", "success")
-    return redirect(url_for("programmes.show", record_id=record.id), code=303)
+    return redirect(url_for("programmes.show", programme_id=record.id), code=303)
 
 
 # --- one record ---------------------------------------------------------------------------------
@@ -235,7 +237,7 @@ def page_context(
     }
 
 
-@bp.route("/<int:record_id>")
+@bp.route("/<int:programme_id>")
 @programme_route
 def show(record: ProgrammeRecord, viewer: Viewer, decision: Decision) -> Response:
     audit.record("programme_record.view", object_type="programme_record", object_id=record.id)
@@ -244,14 +246,29 @@ def show(record: ProgrammeRecord, viewer: Viewer, decision: Decision) -> Respons
     )
 
 
-@bp.route("/<int:record_id>/<form_name>", methods=["POST"])
+@bp.route("/<int:programme_id>/status", methods=["POST"])
 @programme_route
-def record_event(
+def status(record: ProgrammeRecord, viewer: Viewer, decision: Decision) -> Response:
+    return _record_event(record, viewer, decision, "status")
+
+
+@bp.route("/<int:programme_id>/attendance", methods=["POST"])
+@programme_route
+def attendance(record: ProgrammeRecord, viewer: Viewer, decision: Decision) -> Response:
+    return _record_event(record, viewer, decision, "attendance")
+
+
+@bp.route("/<int:programme_id>/disclosure", methods=["POST"])
+@programme_route
+def disclosure(record: ProgrammeRecord, viewer: Viewer, decision: Decision) -> Response:
+    """A disclosure or a facilitator's concern."""
+    return _record_event(record, viewer, decision, "disclosure")
+
+
+def _record_event(
     record: ProgrammeRecord, viewer: Viewer, decision: Decision, form_name: str
 ) -> Response:
     facts = policy.ProgrammeFacts(record.id, record.area_id, record.person_id, record.agency_id)
-    if form_name not in FORMS:
-        abort(404)
     if not policy.may_record_programme(viewer, facts).full:
         abort(403)
     form = FORMS[form_name](prefix=form_name)
@@ -273,7 +290,7 @@ def record_event(
             field.errors = [*field.errors, problem.message]
         else:
             flash(TOLD, "success")
-            return redirect(url_for("programmes.show", record_id=record.id), code=303)
+            return redirect(url_for("programmes.show", programme_id=record.id), code=303)
     return _page(record, viewer, decision, {form_name: form}, 400)
 
 
