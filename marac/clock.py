@@ -48,3 +48,18 @@ def due_soon_until(today: date, days: int = DUE_SOON_DAYS) -> date:
 
 def is_due_soon(due_on: date, still_open: bool, today: date, days: int = DUE_SOON_DAYS) -> bool:
     return still_open and today <= due_on <= due_soon_until(today, days)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite gives back stored times without their zone; they are stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def local(moment: datetime) -> datetime:
+    """A stored time in the service's time zone, for people to read."""
+    return as_utc(moment).astimezone(service_timezone())
+
+
+def local_start_of(day: date) -> datetime:
+    """The first moment of ``day`` in the service's time zone, in UTC for storing and comparing."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=service_timezone()).astimezone(UTC)

@@ -363,3 +363,64 @@ _LABELS: dict[StrEnum, str] = {
     ActionDashboard.CHILD_PROTECTION: "Children",
     ActionDashboard.POLICE_LIAISON: "Police liaison",
 }
+
+
+class _OwnLabels(Labelled):
+    """Values shared with other enumerations ("closed", "emergency") keep their own labels: the
+    shared label table is keyed by value."""
+
+    @property
+    def label(self) -> str:
+        return _OWN_LABELS.get((type(self), self.value), self.value.replace("_", " ").capitalize())
+
+
+class MeetingKind(_OwnLabels):
+    REGULAR = "regular"
+    EMERGENCY = "emergency"
+
+
+class MeetingFrequency(_OwnLabels):
+    """How often a series of meetings is scheduled; an emergency meeting stands alone."""
+
+    MONTHLY = "monthly"
+    FORTNIGHTLY = "fortnightly"
+    WEEKLY = "weekly"
+    EMERGENCY = "emergency"
+
+
+class MeetingStatus(_OwnLabels):
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+    APPROVED = "approved"
+
+
+# The meeting's records may still change (research, the live meeting); closed meetings are kept.
+OPEN_MEETING_STATUSES = frozenset({MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS})
+
+
+class AgendaStatus(_OwnLabels):
+    LISTED = "listed"
+    HEARD = "heard"
+    MOVED = "moved"
+
+
+class AttendanceKind(_OwnLabels):
+    MEMBER = "member"
+    OBSERVER = "observer"
+
+
+_OWN_LABELS: dict[tuple[type, str], str] = {
+    (type(m), m.value): label
+    for m, label in (
+        (MeetingKind.EMERGENCY, "Emergency meeting"),
+        (MeetingKind.REGULAR, "Regular meeting"),
+        (MeetingFrequency.EMERGENCY, "One emergency meeting"),
+        (MeetingStatus.IN_PROGRESS, "In progress"),
+        (MeetingStatus.CLOSED, "Closed: minutes awaiting approval"),
+        (MeetingStatus.APPROVED, "Closed: minutes approved"),
+        (AgendaStatus.MOVED, "Moved to a later meeting"),
+        (AttendanceKind.MEMBER, "Attending for my agency"),
+        (AttendanceKind.OBSERVER, "Observer"),
+    )
+}

@@ -101,6 +101,28 @@ Allocating agencies and workers (the case page's "Agencies involved")
 The serial-perpetrator scan of the whole area
   - The coordinator and chair of the area (never a perpetrator-facing agency's user).
 
+Meetings (the agenda, research, the live meeting, the minutes)
+  - Any user of the area but an administrator may see the area's meetings (dates, status).
+  - The agenda lists only the cases the viewer may open, by identifiers as the rules on who is in
+    the case allow; viewers who are not perpetrator-facing also learn how many other cases are
+    listed. The coordinator and the chair schedule meetings, build and order the agenda, move a
+    case to a later meeting (the reason is theirs to read), take apologies and run the meeting;
+    only the chair approves the minutes.
+  - Research: anyone who may open a listed case records what their agency holds about it, as
+    information items (the rules above). Programme-confidential items only from a
+    perpetrator-facing agency; survivor-confidential ones never from one.
+  - The victim's voice: recorded by her own named worker (or the chair). Her views and wishes are
+    read as a survivor-confidential item (the chair, her own worker, the recorder, agencies she
+    agreed may see her disclosures; others learn only that her worker holds them); what she agrees
+    may be shared is read by everyone who may open the case. Perpetrator-facing agencies learn
+    nothing of it, not even whether it is recorded.
+  - The live meeting shows nothing about any case to a user who has not accepted the
+    confidentiality statement for that meeting, observers included.
+  - The chair's summary of risks: everyone who may open the case; perpetrator-facing agencies only
+    "other agencies hold risk information".
+  - Crimes disclosed at the meeting: the chair and users of the area's police agencies who may open
+    the case; everyone else who may open it and is not perpetrator-facing learns how many.
+
 Actions (agreed at or outside a meeting; one owner agency each)
   - Nothing about an action is shown without access to its case.
   - Perpetrator-facing agencies: their own agency's actions in full, and nothing else at all, not
@@ -951,6 +973,121 @@ def visible_partner_contact_clause(
             )
         ),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Meetings
+
+
+MEETING_RUNNERS = frozenset({Role.COORDINATOR, Role.CHAIR})
+VOICE_HELD_ELSEWHERE = (
+    "Her own worker has recorded her views and wishes; she has not agreed to share them with you."
+)
+CRIMES_FOR_POLICE = "crimes disclosed at the meeting are recorded for the police"
+
+
+def may_see_meetings(viewer: Viewer, area_id: int) -> Decision:
+    if viewer.role is Role.ADMINISTRATOR:
+        return _withheld("administrators manage accounts, not cases")
+    if viewer.area_id != area_id:
+        return _withheld("a meeting of another area")
+    return _full("a user of the area")
+
+
+def may_run_meeting(viewer: Viewer, area_id: int) -> Decision:
+    """Scheduling, the agenda, moving cases, apologies, stepping through the cases, closing."""
+    if not may_see_meetings(viewer, area_id).full or viewer.perpetrator_facing:
+        return _withheld("only the area's coordinator and chair")
+    if viewer.role in MEETING_RUNNERS:
+        return _full(f"{viewer.role.label} of the area")
+    return _withheld("only the area's coordinator and chair")
+
+
+def may_approve_minutes(viewer: Viewer, area_id: int) -> Decision:
+    if may_run_meeting(viewer, area_id).full and viewer.role is Role.CHAIR:
+        return _full("chair of the area")
+    return _withheld("only the chair approves the minutes")
+
+
+def may_record_information(
+    viewer: Viewer, links: CaseLinks, classification: Classification
+) -> Decision:
+    if not case_access(viewer, links).full or viewer.role is Role.ADMINISTRATOR:
+        return _withheld("not in a case the viewer may open")
+    if classification is Classification.PROGRAMME_CONFIDENTIAL and not viewer.perpetrator_facing:
+        return _withheld("programme-confidential items come from a programme")
+    if classification is Classification.SURVIVOR_CONFIDENTIAL and viewer.perpetrator_facing:
+        return _withheld("a programme never holds her confidences")
+    if classification not in Classification:
+        return _withheld("unknown classification")
+    return _full("may open the case")
+
+
+def may_record_victim_voice(viewer: Viewer, links: CaseLinks) -> Decision:
+    if not case_access(viewer, links).full or viewer.perpetrator_facing:
+        return _withheld("not open to the viewer")
+    if viewer.role is Role.CHAIR:
+        return _full("chair")
+    if links.victim_id is not None and links.victim_id in links.allocated:
+        return _full("her own named worker")
+    return _withheld("only her own named worker records her voice")
+
+
+@dataclass(frozen=True)
+class VoiceFacts:
+    recorded_by_id: int | None
+
+
+def victim_voice_account(viewer: Viewer, links: CaseLinks, facts: VoiceFacts) -> Decision:
+    """Her views and wishes in her words: read as a survivor-confidential item."""
+    if not case_access(viewer, links).full or viewer.perpetrator_facing:
+        return _withheld("nothing she said reaches perpetrator-facing agencies")
+    if viewer.role is Role.CHAIR:
+        return _full("chair")
+    if facts.recorded_by_id is not None and facts.recorded_by_id == viewer.user_id:
+        return _full("recorded it")
+    victim = links.victim_id
+    if victim is not None and victim in links.allocated:
+        return _full("her own named worker")
+    if victim is not None and victim in links.consent_disclosures:
+        return _full("she agreed this agency may see her disclosures")
+    return _summary("survivor confidential", VOICE_HELD_ELSEWHERE)
+
+
+def victim_voice_shared(viewer: Viewer, links: CaseLinks) -> Decision:
+    """What she agrees may be shared with the meeting, and whether her voice is recorded."""
+    if not case_access(viewer, links).full or viewer.perpetrator_facing:
+        return _withheld("nothing she said reaches perpetrator-facing agencies")
+    return _full("she agreed it may be shared with the MARAC")
+
+
+def meeting_risk_summary(viewer: Viewer, links: CaseLinks) -> Decision:
+    if not case_access(viewer, links).full:
+        return _withheld("not in a case the viewer may open")
+    if viewer.perpetrator_facing:
+        return _summary("her risk picture is not told to his programme", OTHER_AGENCIES_HOLD_RISK)
+    return _full("may open the case")
+
+
+def may_see_crime_list(viewer: Viewer, area_id: int) -> Decision:
+    """The list of crimes disclosed at a meeting (each case still needs ``crimes_disclosed``)."""
+    if not may_see_meetings(viewer, area_id).full or viewer.perpetrator_facing:
+        return _withheld("only the chair and the police")
+    if viewer.role is Role.CHAIR:
+        return _full("chair")
+    if viewer.agency_kind is AgencyKind.POLICE:
+        return _full("the police")
+    return _withheld("only the chair and the police")
+
+
+def crimes_disclosed(viewer: Viewer, links: CaseLinks) -> Decision:
+    if not case_access(viewer, links).full or viewer.perpetrator_facing:
+        return _withheld("not open to the viewer")
+    if viewer.role is Role.CHAIR:
+        return _full("chair")
+    if viewer.agency_kind is AgencyKind.POLICE:
+        return _full("the police")
+    return _summary("for the police", CRIMES_FOR_POLICE)
 
 
 # ---------------------------------------------------------------------------------------------

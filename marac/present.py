@@ -259,7 +259,7 @@ def present_case(session: Session, viewer: Viewer, case: Case, links: CaseLinks)
                 )
             )
 
-    items, summaries = _present_items(session, viewer, links, case, labels)
+    items, summaries = present_items(session, viewer, links, case.id, labels)
     referral = policy.referral_source(viewer, links)
     return PresentedCase(
         case_id=case.id,
@@ -304,13 +304,26 @@ def _present_contact(contact: ContactDetails) -> PresentedContact:
     )
 
 
-def _present_items(
+def people_labels(
+    session: Session, viewer: Viewer, links: CaseLinks
+) -> dict[int, tuple[policy.Decision, str]]:
+    """Each person of the case the viewer may know of: the decision and the label shown."""
+    return _people_labels(viewer, links, _load_people(session, links.roles))
+
+
+def present_items(
     session: Session,
     viewer: Viewer,
     links: CaseLinks,
-    case: Case,
+    case_id: int,
     labels: Mapping[int, tuple[policy.Decision, str]],
+    agenda_item_id: int | None = None,
 ) -> tuple[list[PresentedItem], list[str]]:
+    """The case's information items (or only those recorded for one agenda item) as the viewer
+    may see them, and the safe wordings for those held but not shown, each once."""
+    conditions = [InformationItem.case_id == case_id]
+    if agenda_item_id is not None:
+        conditions.append(InformationItem.agenda_item_id == agenda_item_id)
     # Metadata first, without the text: the text is loaded only for the items the policy opens.
     rows = session.execute(
         sa.select(
@@ -325,7 +338,7 @@ def _present_items(
             Agency.name,
         )
         .join(Agency, Agency.id == InformationItem.recorded_by_agency_id)
-        .where(InformationItem.case_id == case.id)
+        .where(*conditions)
         .order_by(InformationItem.recorded_at, InformationItem.id)
     ).all()
     decisions = {}

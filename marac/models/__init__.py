@@ -12,6 +12,14 @@ from marac.models.cases import (
 )
 from marac.models.disclosure import DisclosureOverride, SharingConsent
 from marac.models.matching import NameVariantKey, PersonName, PossibleDuplicate
+from marac.models.meetings import (
+    AgendaItem,
+    Apology,
+    Attendance,
+    CrimeDisclosure,
+    Meeting,
+    VictimVoice,
+)
 from marac.models.merges import PersonMerge, PersonMergeMove
 from marac.models.partner_contact import (
     ChildImpact,
@@ -26,7 +34,10 @@ from marac.models.referrals import Referral, ReferralAnswer, ReferralCriterion
 __all__ = [
     "Action",
     "ActionStatusChange",
+    "AgendaItem",
     "Agency",
+    "Apology",
+    "Attendance",
     "Area",
     "AuditEntry",
     "Case",
@@ -34,9 +45,11 @@ __all__ = [
     "CaseReferenceCounter",
     "ChildImpact",
     "ContactDetails",
+    "CrimeDisclosure",
     "DisclosureOverride",
     "InformationItem",
     "Involvement",
+    "Meeting",
     "NameVariantKey",
     "OutboxEmail",
     "PartnerContactEntry",
@@ -56,4 +69,5 @@ __all__ = [
     "Relationship",
     "SharingConsent",
     "User",
+    "VictimVoice",
 ]

@@ -59,6 +59,8 @@ class Action(Timestamped, Versioned, db.Model):
     status: Mapped[ActionStatus] = mapped_column(enum_type(ActionStatus), default=ActionStatus.OPEN)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # The agenda item at which it was agreed; the minutes list it there.
+    agenda_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agenda_item.id"), index=True)
 
     case: Mapped[Case] = relationship()
     owner_agency: Mapped[Agency] = relationship()

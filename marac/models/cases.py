@@ -128,6 +128,9 @@ class InformationItem(Versioned, db.Model):
     recorded_by_agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id"))
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # The agenda item it was recorded for (research before a meeting, or at the meeting): what
+    # the minutes list as shared. None for what was recorded outside any meeting.
+    agenda_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agenda_item.id"), index=True)
 
     case: Mapped[Case] = relationship()
     about_person: Mapped[Person | None] = relationship()

@@ -42,6 +42,7 @@ def create_action(
     due_on: date,
     shared_in_detail: bool,
     created_by: User | None,
+    agenda_item_id: int | None = None,
     today: date | None = None,
     now: datetime | None = None,
 ) -> Action:
@@ -68,6 +69,7 @@ def create_action(
         shared_in_detail=shared_in_detail,
         created_by_id=created_by.id if created_by else None,
         at=now,
+        agenda_item_id=agenda_item_id,
     )
     session.add(action)
     session.flush()
@@ -77,7 +79,8 @@ def create_action(
         object_type="action",
         object_id=action.id,
         detail=f"case {case.id}: owner agency {owner_agency.id}, subject {subject.value}, "
-        f"due {due_on.isoformat()}, {'shared in detail' if shared_in_detail else 'not shared'}",
+        f"due {due_on.isoformat()}, {'shared in detail' if shared_in_detail else 'not shared'}"
+        + (f", agreed at agenda item {agenda_item_id}" if agenda_item_id else ""),
     )
     return action
 
@@ -94,6 +97,7 @@ def opened_action(
     shared_in_detail: bool,
     created_by_id: int | None,
     at: datetime,
+    agenda_item_id: int | None = None,
 ) -> Action:
     """A new open action, with the opening entry of its history. Checks nothing and adds
     nothing to the session: ``create_action`` checks, and the demo loader builds its own."""
@@ -111,6 +115,7 @@ def opened_action(
         created_by_id=created_by_id,
         created_at=at,
         updated_at=at,
+        agenda_item_id=agenda_item_id,
     )
     action.history.append(
         ActionStatusChange(

@@ -17,6 +17,7 @@ from marac.web import (
     errors,
     involvements,
     main,
+    meetings,
     network,
     partner_contact,
     people,
@@ -55,6 +56,7 @@ def register_blueprints(app: Flask) -> None:
         people.bp,
         programmes.bp,
         partner_contact.bp,
+        meetings.bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)

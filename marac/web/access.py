@@ -1,8 +1,8 @@
 """Load, check, act: the access rule every route declares, enforced before the view runs.
 
-Each view is decorated with exactly one of ``public``, ``signed_in`` or ``case_route``. A view
-without a declaration is refused (fail closed), and tests/test_routes.py walks the URL map to
-prove every route has one.
+Each view is decorated with exactly one of ``public``, ``signed_in``, ``case_route`` or
+``meeting_route``. A view without a declaration is refused (fail closed), and
+tests/test_routes.py walks the URL map to prove every route has one.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from flask_login import current_user
 from marac import audit, clock, policy
 from marac.domain import Role
 from marac.extensions import db, login_manager
-from marac.models import Case, PartnerContactRecord, ProgrammeRecord
+from marac.models import Case, Meeting, PartnerContactRecord, ProgrammeRecord
 from marac.viewer import (
     CaseLinks,
     Viewer,
@@ -84,6 +84,24 @@ def case_route(view: View) -> View:
         return view(*args, case=case, viewer=viewer, links=links, **kwargs)
 
     _declare(wrapper, "case")
+    return wrapper  # type: ignore[return-value]
+
+
+def meeting_route(view: View) -> View:
+    """Loads the meeting named by ``meeting_id``; only users of its area (never an administrator)
+    reach the view, which receives ``meeting`` and ``viewer``. Anyone else gets a 404."""
+
+    @wraps(view)
+    def wrapper(*args: Any, meeting_id: int, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        viewer = current_viewer()
+        meeting = db.session.get(Meeting, meeting_id)
+        if meeting is None or not policy.may_see_meetings(viewer, meeting.area_id).full:
+            abort(404)
+        return view(*args, meeting=meeting, viewer=viewer, **kwargs)
+
+    _declare(wrapper, "meeting")
     return wrapper  # type: ignore[return-value]
 
 

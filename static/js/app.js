@@ -53,3 +53,30 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+
+// The live meeting's per-case timer: minutes used against the time allowed. The page says the
+// start time and the allowance without JavaScript; this only keeps the count up to date.
+(function () {
+  "use strict";
+  function tick() {
+    var timers = document.querySelectorAll("[data-timer-start]");
+    for (var i = 0; i < timers.length; i++) {
+      var el = timers[i];
+      var started = Date.parse(el.getAttribute("data-timer-start"));
+      var allowed = parseInt(el.getAttribute("data-timer-allowed"), 10);
+      if (isNaN(started) || isNaN(allowed)) { continue; }
+      var used = Math.max(0, Math.floor((Date.now() - started) / 60000));
+      var text = used + " of " + allowed + " minutes used.";
+      if (used > allowed) {
+        text += " Over time by " + (used - allowed) + " minute" + (used - allowed === 1 ? "" : "s") + ".";
+        el.classList.add("timer--over");
+      } else {
+        el.classList.remove("timer--over");
+      }
+      if (el.textContent !== text) { el.textContent = text; }
+    }
+  }
+  tick();
+  window.setInterval(tick, 5000);
+  document.addEventListener("htmx:afterSwap", tick);
+})();
