@@ -24,6 +24,8 @@ from marac.domain import (
     ActionSubject,
     AgencyKind,
     AgencySide,
+    AgendaStatus,
+    AttendanceKind,
     CaseRole,
     CaseStatus,
     ChecklistAnswer,
@@ -35,6 +37,7 @@ from marac.domain import (
     InvolvementKind,
     ItemNature,
     ItemSource,
+    MeetingStatus,
     OverrideGround,
     PcTaskStatus,
     ProgrammeEventKind,
@@ -46,14 +49,19 @@ from marac.domain import (
 from marac.models import (
     Action,
     Agency,
+    AgendaItem,
+    Apology,
     Area,
+    Attendance,
     Case,
     CasePerson,
     ChildImpact,
     ContactDetails,
+    CrimeDisclosure,
     DisclosureOverride,
     InformationItem,
     Involvement,
+    Meeting,
     PartnerContactEntry,
     PartnerContactRecord,
     PcTask,
@@ -66,6 +74,7 @@ from marac.models import (
     Relationship,
     SharingConsent,
     User,
+    VictimVoice,
 )
 from marac.models.partner_contact import DEFAULT_CONTACT_EVERY_DAYS
 from marac.services.actions import opened_action, record_status
@@ -90,6 +99,9 @@ class _Loaded:
     people: dict[str, Person] = field(default_factory=dict)
     cases: dict[str, Case] = field(default_factory=dict)
     items: dict[str, InformationItem] = field(default_factory=dict)
+    meetings: dict[str, Meeting] = field(default_factory=dict)
+    # (meeting key, case reference) -> the agenda item
+    agenda: dict[tuple[str, str], AgendaItem] = field(default_factory=dict)
 
 
 def read_demo(path: Path = DEMO_FILE) -> dict[str, Any]:
@@ -132,6 +144,8 @@ def load_demo(
         _partner_contact(session, loaded, spec)
     for spec in data.get("programmes", []):
         _programme(session, loaded, spec)
+    for spec in data.get("meetings", []):
+        loaded.meetings[spec["key"]] = _meeting(session, loaded, spec)
     for spec in data["items"]:
         loaded.items[spec["key"]] = _item(session, loaded, spec)
     for spec in data["overrides"]:
@@ -371,6 +385,9 @@ def _item(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> Informatio
         recorded_by_agency_id=loaded.agencies[spec["agency"]].id,
         recorded_by_id=loaded.users[spec["by"]].id if "by" in spec else None,
         recorded_at=datetime.combine(recorded_on, time(12, 0), tzinfo=UTC),
+        agenda_item_id=loaded.agenda[(spec["meeting"], spec["case"])].id
+        if "meeting" in spec
+        else None,
     )
     session.add(item)
     session.flush()
@@ -496,6 +513,9 @@ def _action(session: Session, loaded: _Loaded, spec: dict[str, Any], now: dateti
         shared_in_detail=spec.get("shared", False),
         created_by_id=loaded.users[spec["by"]].id,
         at=created_at,
+        agenda_item_id=loaded.agenda[(spec["meeting"], spec["case"])].id
+        if "meeting" in spec
+        else None,
     )
     for change in spec.get("history", []):
         record_status(
@@ -614,3 +634,98 @@ def _programme(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> None:
         task.done_by_id = loaded.users[done["by"]].id
         task.note = done["note"]
     session.flush()
+
+
+def _meeting(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> Meeting:
+    """A meeting with its agenda, attendance, apologies, her voice and crimes disclosed."""
+    area = loaded.areas[spec["area"]]
+    starts_at: datetime = spec["starts_at"]
+    meeting = _first(
+        session,
+        sa.select(Meeting).where(Meeting.area_id == area.id, Meeting.starts_at == starts_at),
+    )
+    if meeting is not None:
+        for row in session.scalars(
+            sa.select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
+        ):
+            reference = session.get(Case, row.case_id).reference
+            loaded.agenda[(spec["key"], reference)] = row
+        return meeting
+    status = MeetingStatus(spec["status"])
+    closed = status in (MeetingStatus.CLOSED, MeetingStatus.APPROVED)
+    chair = loaded.users[spec["chair"]] if "chair" in spec else None
+    meeting = Meeting(
+        area_id=area.id,
+        starts_at=starts_at,
+        referral_cutoff_on=spec["cutoff_on"],
+        status=status,
+        chair_id=chair.id if chair else None,
+        opened_at=starts_at if status is not MeetingStatus.SCHEDULED else None,
+        closed_at=starts_at + timedelta(hours=3) if closed else None,
+        minutes_approved_at=starts_at + timedelta(days=2)
+        if status is MeetingStatus.APPROVED
+        else None,
+        minutes_approved_by_id=chair.id if chair and status is MeetingStatus.APPROVED else None,
+    )
+    session.add(meeting)
+    session.flush()
+    for position, entry in enumerate(spec.get("agenda", []), start=1):
+        case = loaded.cases[entry["case"]]
+        item = AgendaItem(
+            meeting_id=meeting.id,
+            case_id=case.id,
+            position=position,
+            status=AgendaStatus(entry["status"]),
+            started_at=starts_at + timedelta(minutes=12 * (position - 1))
+            if status is not MeetingStatus.SCHEDULED
+            else None,
+            risk_summary=entry.get("risk_summary"),
+            review_next=entry.get("review_next", False),
+        )
+        session.add(item)
+        session.flush()
+        loaded.agenda[(spec["key"], case.reference)] = item
+        if "voice" in entry:
+            voice = entry["voice"]
+            worker = loaded.users[voice["by"]]
+            session.add(
+                VictimVoice(
+                    agenda_item_id=item.id,
+                    views=voice["views"],
+                    wishes=voice.get("wishes"),
+                    may_share=voice.get("may_share"),
+                    recorded_by_id=worker.id,
+                    recorded_by_agency_id=worker.agency_id,
+                    recorded_at=starts_at - timedelta(days=2),
+                )
+            )
+        for crime in entry.get("crimes", []):
+            by = loaded.users[crime["by"]]
+            session.add(
+                CrimeDisclosure(
+                    agenda_item_id=item.id,
+                    description=crime["text"],
+                    disclosed_by_agency_id=by.agency_id,
+                    recorded_by_id=by.id,
+                    recorded_at=starts_at + timedelta(minutes=30),
+                )
+            )
+        if spec.get("current") == case.reference:
+            meeting.current_item_id = item.id
+    for minute, (username, kind) in enumerate(spec.get("attendance", [])):
+        user = loaded.users[username]
+        session.add(
+            Attendance(
+                meeting_id=meeting.id,
+                user_id=user.id,
+                agency_id=user.agency_id,
+                kind=AttendanceKind(kind),
+                accepted_at=starts_at - timedelta(minutes=10 - minute),
+            )
+        )
+    for key in spec.get("apologies", []):
+        session.add(
+            Apology(meeting_id=meeting.id, agency_id=loaded.agencies[key].id, recorded_at=starts_at)
+        )
+    session.flush()
+    return meeting

@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,13 @@ from flask.testing import FlaskClient
 
 from marac import MIGRATIONS_DIR
 from marac.config import PROJECT_ROOT
+from marac.domain import OPEN_MEETING_STATUSES
 from marac.extensions import db
 from marac.models import (
     Action,
+    AgendaItem,
     Case,
+    Meeting,
     OutboxEmail,
     PartnerContactRecord,
     PossibleDuplicate,
@@ -145,6 +149,33 @@ def demo_action_ids(demo_app: Flask) -> list[tuple[int, int]]:
         return [tuple(row) for row in db.session.execute(sa.select(Action.case_id, Action.id))]
 
 
+@dataclass(frozen=True)
+class DemoMeeting:
+    meeting_id: int
+    still_open: bool
+    item_ids: tuple[int, ...]
+
+
+@pytest.fixture(scope="session")
+def demo_meetings(demo_app: Flask) -> list[DemoMeeting]:
+    with demo_app.app_context():
+        meetings = db.session.scalars(sa.select(Meeting).order_by(Meeting.id)).all()
+        return [
+            DemoMeeting(
+                m.id,
+                m.status in OPEN_MEETING_STATUSES,
+                tuple(
+                    db.session.scalars(
+                        sa.select(AgendaItem.id)
+                        .where(AgendaItem.meeting_id == m.id)
+                        .order_by(AgendaItem.id)
+                    )
+                ),
+            )
+            for m in meetings
+        ]
+
+
 # Every page of the actions area, with each view and filter that changes what is listed.
 ACTION_PAGES = [
     "/actions/",
@@ -204,6 +235,7 @@ def everything_seen_by(
     action_ids: list[tuple[int, int]],
     programme_ids: list[int] = (),  # type: ignore[assignment]
     partner_contact_ids: list[int] = (),  # type: ignore[assignment]
+    meetings: list[DemoMeeting] = (),  # type: ignore[assignment]
 ) -> tuple[str, Counter[int]]:
     """The raw text of every page and fragment a signed-in user can reach, and status counts."""
     pages: list[str] = []
@@ -265,6 +297,32 @@ def everything_seen_by(
         client, list(programme_ids), list(partner_contact_ids)
     ):
         fetch(path, **headers)
+
+    # Meetings: the list, each agenda (page and fragment), research for each case, the minutes and
+    # the police's crime list of closed meetings; for open ones the confidentiality statement,
+    # then the live screen (with the forms for each case) and the polled feed.
+    fetch("/meetings/")
+    for meeting in meetings:
+        base = f"/meetings/{meeting.meeting_id}"
+        fetch(base)
+        fetch(base, **{"HX-Request": "true"})
+        for item_id in meeting.item_ids:
+            fetch(f"{base}/research/{item_id}")
+            fetch(f"{base}/research/{item_id}", **{"HX-Request": "true"})
+        if meeting.still_open:
+            fetch(f"{base}/live")  # the statement, before accepting it
+            accepted = client.post(
+                f"{base}/live/accept",
+                data={"csrf_token": csrf_token(client, "/"), "kind": "member", "accept": "y"},
+            )
+            statuses[accepted.status_code if accepted.status_code != 303 else 200] += 1
+            fetch(f"{base}/live")
+            for item_id in meeting.item_ids:
+                fetch(f"{base}/live?item={item_id}")
+            fetch(f"{base}/live/feed", **{"HX-Request": "true"})
+        else:
+            fetch(f"{base}/minutes")
+            fetch(f"{base}/crimes")
     return "\n".join(pages), statuses
 
 
@@ -303,9 +361,12 @@ def test_case_and_action_pages_leak_nothing_to_any_demo_user(
     demo_action_ids: list[tuple[int, int]],
     demo_programme_ids: list[int],
     demo_partner_contact_ids: list[int],
+    demo_meetings: list[DemoMeeting],
 ) -> None:
     assert demo_merge_pairs, "the demo must raise a possible duplicate for the merge pages"
     assert demo_programme_ids and len(demo_partner_contact_ids) == 4
+    assert any(m.still_open and m.item_ids for m in demo_meetings), "a meeting under way"
+    assert any(not m.still_open and m.item_ids for m in demo_meetings), "minutes to read"
     failures: list[str] = []
     for username in demo_usernames:
         client = demo_app.test_client()
@@ -317,6 +378,7 @@ def test_case_and_action_pages_leak_nothing_to_any_demo_user(
             demo_action_ids,
             demo_programme_ids,
             demo_partner_contact_ids,
+            demo_meetings,
         )
         # 403: the queue, duplicates and merges, or a dashboard, not open to this user (never 500).
         unexpected = set(statuses) - {200, 403, 404}
