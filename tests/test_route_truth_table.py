@@ -30,8 +30,11 @@ from marac.domain import (
     ActionSubject,
     AgencyKind,
     AgencySide,
+    AgendaStatus,
+    AttendanceKind,
     CaseStatus,
     InvolvementKind,
+    MeetingStatus,
     PcTaskKind,
     ProgrammeEventKind,
     ProgrammeStatus,
@@ -40,6 +43,9 @@ from marac.domain import (
 from marac.extensions import db
 from marac.models import (
     Action,
+    AgendaItem,
+    Attendance,
+    Meeting,
     PartnerContactRecord,
     PcTask,
     PossibleDuplicate,
@@ -174,6 +180,41 @@ TABLE: dict[tuple[str, str], tuple[Answer, ...]] = {
     ("partner_contact.handover", "POST"):   (  L, 404, 400, 403, 404, 400, 404, 404, 404, 404),
     ("partner_contact.table", "GET"):       (  L, 404, 403, 403, 404, 200, 404, 404, 404, 404),
     ("partner_contact.table", "POST"):      (  L, 404, 403, 403, 404, 400, 404, 404, 404, 404),
+    # Meetings. The world's meeting is under way, every user of the area has accepted the
+    # confidentiality statement, and its one case (listed) is open to every user of the area but
+    # the administrator. The other area's coordinator is not told that it exists.
+    ("meetings.index", "GET"):              (  L, 403, 200, 200, 200, 200, 200, 200, 200, 200),
+    # Scheduling, the agenda and running the meeting: the coordinator and the chair. An empty
+    # form is incomplete (400); a change sent without the version it was made from is refused
+    # (409 for the summary; closing and approving go back to the page with the message).
+    ("meetings.schedule", "GET"):           (  L, 403, 200, 200, 403, 403, 403, 403, 403, 200),
+    ("meetings.schedule", "POST"):          (  L, 403, 400, 400, 403, 403, 403, 403, 403, 400),
+    ("meetings.show", "GET"):               (  L, 404, 200, 200, 200, 200, 200, 200, 200, 404),
+    ("meetings.add_case", "POST"):          (  L, 404, 400, 400, 403, 403, 403, 403, 403, 404),
+    # The meeting has started: the order is fixed, and the page says so.
+    ("meetings.shift_up", "POST"):          (  L, 404,   G,   G, 403, 403, 403, 403, 403, 404),
+    ("meetings.shift_down", "POST"):        (  L, 404,   G,   G, 403, 403, 403, 403, 403, 404),
+    ("meetings.move", "POST"):              (  L, 404, 400, 400, 403, 403, 403, 403, 403, 404),
+    # Research: everyone who may open the case records what their agency holds.
+    ("meetings.research", "GET"):           (  L, 404, 200, 200, 200, 200, 200, 200, 200, 404),
+    ("meetings.add_information", "POST"):   (  L, 404, 400, 400, 400, 400, 400, 400, 400, 404),
+    # Her voice: her own named worker (the IDVA) and the chair.
+    ("meetings.record_voice", "POST"):      (  L, 404, 403, 400, 403, 400, 403, 403, 403, 404),
+    ("meetings.live", "GET"):               (  L, 404, 200, 200, 200, 200, 200, 200, 200, 404),
+    ("meetings.accept", "POST"):            (  L, 404, 400, 400, 400, 400, 400, 400, 400, 404),
+    ("meetings.feed", "GET"):               (  L, 404, 200, 200, 200, 200, 200, 200, 200, 404),
+    # No case named: a clear 400 to those who step through the cases.
+    ("meetings.take_case", "POST"):         (  L, 404, 400, 400, 403, 403, 403, 403, 403, 404),
+    ("meetings.propose_action", "POST"):    (  L, 404, 400, 400, 400, 400, 400, 400, 400, 404),
+    ("meetings.save_summary", "POST"):      (  L, 404, 409, 409, 403, 403, 403, 403, 403, 404),
+    ("meetings.record_crime", "POST"):      (  L, 404, 400, 400, 400, 400, 400, 400, 400, 404),
+    ("meetings.apologies", "POST"):         (  L, 404,   G,   G, 403, 403, 403, 403, 403, 404),
+    ("meetings.close", "POST"):             (  L, 404,   G,   G, 403, 403, 403, 403, 403, 404),
+    # Minutes are compiled when the meeting closes: until then, back to the meeting's page.
+    ("meetings.minutes", "GET"):            (  L, 404,   G,   G,   G,   G,   G,   G,   G, 404),
+    ("meetings.approve", "POST"):           (  L, 404, 403,   G, 403, 403, 403, 403, 403, 404),
+    # The crimes disclosed: the chair and the police (the representative is police).
+    ("meetings.crimes", "GET"):             (  L, 404, 403, 200, 200, 403, 403, 403, 403, 404),
 }
 # fmt: on
 
@@ -300,8 +341,19 @@ def world(
     )
     s_programme_record = _programme(s_programme, s_man)
     s_record, s_task = _partner_contact(s_service, s_victim, s_programme_record)
+    # Meetings: one under way in each area, its one case listed (her second case: the IDVA is her
+    # worker and the programme works with him here too); every user of the area has accepted
+    # the confidentiality statement. A second meeting of the north holds a case of its own.
+    listed_case = make_case(north, victim, (man,), status=CaseStatus.LISTED)
+    meeting, item = _meeting(
+        north, listed_case, [u for k, u in w.users.items() if k != "administrator"]
+    )
+    _other_meeting, other_item = _meeting(north, other_case, [])
+    s_meeting, s_item = _meeting(south, s_case, [w.users["other_area"]])
 
     w.own = {
+        "meeting": meeting.id,
+        "item": item.id,
         "case": case.id,
         "action": action.id,
         "involvement": police_work.id,
@@ -316,6 +368,8 @@ def world(
         "pc_task": her_task.id,
     }
     w.own_south = {
+        "meeting": s_meeting.id,
+        "item": s_item.id,
         "case": s_case.id,
         "action": s_action.id,
         "involvement": s_work.id,
@@ -331,6 +385,8 @@ def world(
     }
     north_users = tuple(v for v in VIEWERS if v != "other_area")
     for kind in (
+        "meeting",
+        "item",
         "case",
         "action",
         "involvement",
@@ -355,7 +411,39 @@ def world(
     # Through the first case's URL, the other case's action and involvement do not exist.
     w.hide("action", other_action.id)
     w.hide("involvement", other_work.id)
+    # Through the first meeting's URL, an item of another meeting does not exist.
+    w.hide("item", other_item.id)
     return w
+
+
+def _meeting(area: Any, case: Any, attendees: list[User]) -> tuple[Meeting, AgendaItem]:
+    now = clock.utc_now()
+    meeting = Meeting(
+        area_id=area.id,
+        starts_at=now,
+        referral_cutoff_on=now.date(),
+        status=MeetingStatus.IN_PROGRESS,
+        opened_at=now,
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    item = AgendaItem(
+        meeting_id=meeting.id, case_id=case.id, position=1, status=AgendaStatus.LISTED
+    )
+    db.session.add(item)
+    db.session.flush()
+    meeting.current_item_id = item.id
+    for user in attendees:
+        db.session.add(
+            Attendance(
+                meeting_id=meeting.id,
+                user_id=user.id,
+                agency_id=user.agency_id,
+                kind=AttendanceKind.MEMBER,
+            )
+        )
+    db.session.commit()
+    return meeting, item
 
 
 def _action(case: Any, agency: Any, subject: ActionSubject, person_id: int | None) -> Action:
@@ -429,6 +517,8 @@ ARGUMENT_KINDS = {
     "programme_id": "programme",
     "partner_contact_id": "partner_contact",
     "task_id": "pc_task",
+    "meeting_id": "meeting",
+    "item_id": "item",
 }
 OWN_IDS = {"kept_id": "kept", "duplicate_id": "duplicate"}
 # No such row; larger than a 32-bit id; larger than any integer a database holds.

@@ -216,6 +216,16 @@ def _require_runner(viewer: Viewer, meeting: Meeting) -> None:
         abort(403)
 
 
+def _id(raw: str | None) -> int | None:
+    """An id typed or sent in a form or query: None unless it could be a row's id."""
+    from marac.web import LARGEST_ID
+
+    raw = (raw or "").strip()
+    if not raw.isdigit() or len(raw) > 10 or int(raw) > LARGEST_ID:
+        return None
+    return int(raw)
+
+
 def _version(raw: str | None) -> int:
     try:
         return int(raw or "")
@@ -426,7 +436,8 @@ def add_case(meeting: Meeting, viewer: Viewer) -> Response:
     # area and let the service say why it cannot be listed.
     form.case_id.validate_choice = False
     if form.validate():
-        case = db.session.get(Case, int(form.case_id.data)) if form.case_id.data.isdigit() else None
+        case_id = _id(form.case_id.data)
+        case = db.session.get(Case, case_id) if case_id else None
         if case is None or case.area_id != meeting.area_id:
             _add_error(form, "case_id", "Choose a case of this area.")
         else:
@@ -440,15 +451,23 @@ def add_case(meeting: Meeting, viewer: Viewer) -> Response:
     return _meeting_page(meeting, viewer, 400, add_form=form)
 
 
-@bp.route("/<int:meeting_id>/agenda/<int:item_id>/<direction>", methods=["POST"])
+@bp.route("/<int:meeting_id>/agenda/<int:item_id>/up", methods=["POST"])
 @meeting_route
-def shift(meeting: Meeting, viewer: Viewer, item_id: int, direction: str) -> Response:
-    if direction not in ("up", "down"):
-        abort(404)
+def shift_up(meeting: Meeting, viewer: Viewer, item_id: int) -> Response:
+    return _shift(meeting, viewer, item_id, -1)
+
+
+@bp.route("/<int:meeting_id>/agenda/<int:item_id>/down", methods=["POST"])
+@meeting_route
+def shift_down(meeting: Meeting, viewer: Viewer, item_id: int) -> Response:
+    return _shift(meeting, viewer, item_id, 1)
+
+
+def _shift(meeting: Meeting, viewer: Viewer, item_id: int, step: int) -> Response:
     _require_runner(viewer, meeting)
     item, _case, _links = _load_item(viewer, meeting, item_id)
     try:
-        service.shift_item(db.session, item, -1 if direction == "up" else 1, user=_me())
+        service.shift_item(db.session, item, step, user=_me())
     except MeetingProblem as problem:
         flash(problem.message, "error")
     return redirect(url_for("meetings.show", meeting_id=meeting.id, _anchor="agenda"), code=303)
@@ -817,8 +836,7 @@ def live(meeting: Meeting, viewer: Viewer) -> Response:
     gate = _gate(meeting, viewer)
     if gate is not None:
         return gate
-    chosen = request.args.get("item", "")
-    return _live_response(meeting, viewer, int(chosen) if chosen.isdigit() else None)
+    return _live_response(meeting, viewer, _id(request.args.get("item")))
 
 
 @bp.route("/<int:meeting_id>/live/accept", methods=["POST"])
@@ -848,8 +866,7 @@ def feed(meeting: Meeting, viewer: Viewer) -> Response:
         response = Response(status=204)
         response.vary.add("HX-Request")
         return response
-    chosen = request.args.get("item", "")
-    context = _feed_context(meeting, viewer, int(chosen) if chosen.isdigit() else None)
+    context = _feed_context(meeting, viewer, _id(request.args.get("item")))
     return render("meetings/_live_feed.html", "meetings/_live_feed.html", **context)
 
 
@@ -860,9 +877,10 @@ def take_case(meeting: Meeting, viewer: Viewer) -> Response:
     if not service.has_accepted(db.session, meeting.id, viewer.user_id):
         abort(403)
     form = CurrentForm()
-    if not form.validate() or not (form.item_id.data or "").isdigit():
+    item_id = _id(form.item_id.data)
+    if not form.validate() or item_id is None:
         abort(400)
-    item, _case, _links = _load_item(viewer, meeting, int(form.item_id.data))
+    item, _case, _links = _load_item(viewer, meeting, item_id)
     try:
         service.open_item(
             db.session, meeting, item, user=_me(), expected_version=_version(form.version.data)
