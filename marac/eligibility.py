@@ -142,23 +142,50 @@ def last_hearing(
 ) -> Hearing | None:
     """The most recent hearing of a case in which the person was the victim.
 
-    The one place the repeat rule learns about earlier hearings: it reads Case.heard_on and
-    Case.heard_at today, and will read the meetings when they exist.
+    The one place the repeat rule learns about earlier hearings. A hearing is a meeting at which
+    the case was heard (its agenda item marked heard); hearings from before meetings were kept in
+    the service are read from ``Case.heard_on`` and ``Case.heard_at``. The latest of either wins.
     """
-    from marac.models import Case, CasePerson
+    from marac import clock
+    from marac.domain import AgendaStatus
+    from marac.models import AgendaItem, Area, Case, CasePerson, Meeting
+    from marac.services.meetings import meeting_title
 
-    statement = (
-        sa.select(Case.id, Case.reference, Case.heard_on, Case.heard_at)
+    as_victim = (
+        sa.select(Case.id, Case.reference)
         .join(CasePerson, CasePerson.case_id == Case.id)
-        .where(
-            CasePerson.person_id == person_id,
-            CasePerson.role == CaseRole.VICTIM,
-            Case.heard_on.is_not(None),
-        )
-        .order_by(Case.heard_on.desc(), Case.id.desc())
-        .limit(1)
+        .where(CasePerson.person_id == person_id, CasePerson.role == CaseRole.VICTIM)
     )
     if exclude_case_id is not None:
-        statement = statement.where(Case.id != exclude_case_id)
-    row = session.execute(statement).first()
-    return Hearing(row.id, row.reference, row.heard_on, row.heard_at) if row else None
+        as_victim = as_victim.where(Case.id != exclude_case_id)
+    recorded = session.execute(
+        as_victim.add_columns(Case.heard_on, Case.heard_at)
+        .where(Case.heard_on.is_not(None))
+        .order_by(Case.heard_on.desc(), Case.id.desc())
+        .limit(1)
+    ).first()
+    at_meeting = session.execute(
+        as_victim.add_columns(Meeting, Area.name)
+        .join(AgendaItem, AgendaItem.case_id == Case.id)
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .join(Area, Area.id == Meeting.area_id)
+        .where(AgendaItem.status == AgendaStatus.HEARD)
+        .order_by(Meeting.starts_at.desc(), Case.id.desc())
+        .limit(1)
+    ).first()
+    hearings = []
+    if recorded is not None:
+        hearings.append(
+            Hearing(recorded.id, recorded.reference, recorded.heard_on, recorded.heard_at)
+        )
+    if at_meeting is not None:
+        meeting = at_meeting.Meeting
+        hearings.append(
+            Hearing(
+                at_meeting.id,
+                at_meeting.reference,
+                clock.local(meeting.starts_at).date(),
+                meeting_title(meeting, at_meeting.name),
+            )
+        )
+    return max(hearings, key=lambda h: (h.heard_on, h.case_id), default=None)

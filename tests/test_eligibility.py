@@ -156,6 +156,51 @@ def test_last_hearing_is_the_latest_as_victim(
     assert eligibility.last_hearing(db.session, him.id) is None
 
 
+def test_last_hearing_comes_from_the_meetings_at_which_she_was_heard(
+    app,
+    make_area,
+    make_person,
+    make_case,  # noqa: ANN001
+) -> None:
+    from datetime import UTC, datetime
+
+    from marac.domain import AgendaStatus, MeetingStatus
+    from marac.extensions import db
+    from marac.models import AgendaItem, Meeting
+
+    area = make_area(name="Eastmere")
+    her = make_person(area, given="Her")
+    earlier = make_case(area, her)
+    earlier.heard_on, earlier.heard_at = date(2025, 3, 1), "Recorded before meetings were kept"
+    heard, listed = make_case(area, her), make_case(area, her)
+    db.session.commit()
+
+    def meeting(day: date, case, status: AgendaStatus) -> None:  # noqa: ANN001
+        row = Meeting(
+            area_id=area.id,
+            starts_at=datetime(day.year, day.month, day.day, 10, tzinfo=UTC),
+            referral_cutoff_on=day,
+            status=MeetingStatus.APPROVED,
+        )
+        db.session.add(row)
+        db.session.flush()
+        db.session.add(AgendaItem(meeting_id=row.id, case_id=case.id, position=1, status=status))
+        db.session.commit()
+
+    meeting(date(2025, 11, 12), heard, AgendaStatus.HEARD)
+    # Listed (or moved) is not heard, even at a later meeting.
+    meeting(date(2026, 1, 14), listed, AgendaStatus.LISTED)
+    found = eligibility.last_hearing(db.session, her.id)
+    assert (found.case_id, found.heard_on, found.heard_at) == (
+        heard.id,
+        date(2025, 11, 12),
+        "Eastmere MARAC, 12 November 2025",
+    )
+    # The case itself does not count as its own earlier hearing; an older record still does.
+    older = eligibility.last_hearing(db.session, her.id, exclude_case_id=heard.id)
+    assert (older.case_id, older.heard_on) == (earlier.id, date(2025, 3, 1))
+
+
 def test_malformed_checklists_are_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('key = "bad"\nthreshold = 5\n[[factors]]\nkey = "a"\nquestion = "A?"\n')

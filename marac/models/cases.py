@@ -32,8 +32,9 @@ class Case(Timestamped, Versioned, db.Model):
     referring_agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"), index=True)
     referred_on: Mapped[date] = mapped_column(sa.Date)
     closed_on: Mapped[date | None] = mapped_column(sa.Date)
-    # When and where the case was last heard. The repeat rule reads these through
-    # marac.eligibility.last_hearing; the meeting work fills them when a case is heard.
+    # When and where the case was last heard: filled when a meeting that heard it closes, and
+    # the only record of hearings from before meetings were kept here. The repeat rule reads
+    # the meetings and these through marac.eligibility.last_hearing.
     heard_on: Mapped[date | None] = mapped_column(sa.Date)
     heard_at: Mapped[str | None] = mapped_column(sa.String(160))
 
