@@ -357,13 +357,20 @@ def present_items(
         decisions[row.id] = policy.information_item(viewer, links, facts)
 
     open_ids = [item_id for item_id, d in decisions.items() if d.full]
-    full_items = (
+    # The text (and who recorded it), only for the items opened: columns, not whole rows, since
+    # a meeting shows every item of the case to every attendee every time something changes.
+    details = (
         {
-            item.id: item
-            for item in session.scalars(
-                sa.select(InformationItem)
+            detail.id: detail
+            for detail in session.execute(
+                sa.select(
+                    InformationItem.id,
+                    InformationItem.text,
+                    InformationItem.nature,
+                    User.display_name,
+                )
+                .outerjoin(User, User.id == InformationItem.recorded_by_id)
                 .where(InformationItem.id.in_(open_ids))
-                .options(selectinload(InformationItem.recorded_by))
             )
         }
         if open_ids
@@ -375,23 +382,21 @@ def present_items(
     for row in rows:
         decision = decisions[row.id]
         if decision.full:
-            item = full_items[row.id]
+            detail = details[row.id]
             about = (
-                labels[item.about_person_id][1]
-                if item.about_person_id in labels
-                else "The household"
+                labels[row.about_person_id][1] if row.about_person_id in labels else "The household"
             )
             presented.append(
                 PresentedItem(
-                    item_id=item.id,
+                    item_id=row.id,
                     about_label=about,
-                    text=item.text,
-                    source_label=item.source.label,
-                    nature_label=item.nature.label,
-                    classification_label=item.classification.label,
+                    text=detail.text,
+                    source_label=row.source.label,
+                    nature_label=detail.nature.label,
+                    classification_label=row.classification.label,
                     agency_name=row.name,
-                    recorded_by=item.recorded_by.display_name if item.recorded_by else None,
-                    recorded_on=item.recorded_at.date(),
+                    recorded_by=detail.display_name,
+                    recorded_on=row.recorded_at.date(),
                 )
             )
         elif decision.level is policy.Level.SUMMARY and decision.summary not in summaries:

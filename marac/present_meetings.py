@@ -434,9 +434,9 @@ class PresentedAttendee:
 def attendance(session: Session, meeting_id: int) -> tuple[list[PresentedAttendee], list[str]]:
     """Who came (with the time each accepted the confidentiality statement), and apologies."""
     attendees = [
-        PresentedAttendee(name, agency, a.kind, clock.local(a.accepted_at))
-        for a, name, agency in session.execute(
-            sa.select(Attendance, User.display_name, Agency.name)
+        PresentedAttendee(name, agency, kind, clock.local(accepted_at))
+        for kind, accepted_at, name, agency in session.execute(
+            sa.select(Attendance.kind, Attendance.accepted_at, User.display_name, Agency.name)
             .join(User, User.id == Attendance.user_id)
             .join(Agency, Agency.id == Attendance.agency_id)
             .where(Attendance.meeting_id == meeting_id)

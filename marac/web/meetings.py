@@ -717,37 +717,38 @@ class LivePage:
     conflict_text: str | None = None
 
 
-def _feed_context(meeting: Meeting, viewer: Viewer, form_item_id: int | None) -> dict[str, Any]:
+def _feed_context(
+    meeting: Meeting, viewer: Viewer, form_item_id: int | None, with_agenda: bool = False
+) -> dict[str, Any]:
+    """What the feed shows (the case under discussion, attendance), and with ``with_agenda`` the
+    agenda the live page lists for the chair. The feed itself never builds the whole agenda."""
     items = agenda_items(db.session, meeting.id, include_moved=False)
-    agenda = present_agenda(db.session, viewer, meeting, items)
     current: PresentedAgendaCase | None = None
     current_hidden = False
-    if meeting.current_item_id is not None:
-        item = next((i for i in items if i.id == meeting.current_item_id), None)
-        if item is not None and any(row.item_id == item.id for row in agenda.rows):
-            case = db.session.get(Case, item.case_id)
-            links = links_for_case(db.session, viewer, case)
-            current = present_agenda_case(
-                db.session, viewer, meeting, item, case, links, len(items)
-            )
-        elif item is not None:
+    item = next((i for i in items if i.id == meeting.current_item_id), None)
+    if item is not None:
+        case = db.session.get(Case, item.case_id)
+        links = links_for_case(db.session, viewer, case)
+        if policy.case_access(viewer, links).full:
+            total = len(items)
+            current = present_agenda_case(db.session, viewer, meeting, item, case, links, total)
+        else:
             current_hidden = True
-    may_run = policy.may_run_meeting(viewer, meeting.area_id).full
     attendees, apologies = attendance(db.session, meeting.id)
-    return {
+    context = {
         "meeting": summarise(db.session, meeting, len(items)),
-        "agenda": agenda,
         "current": current,
         "current_hidden": current_hidden,
-        "current_position": next(
-            (i.position for i in items if i.id == meeting.current_item_id), None
-        ),
+        "current_position": item.position if item is not None else None,
         "attendees": attendees,
         "apologies": apologies,
-        "may_run": may_run,
+        "may_run": policy.may_run_meeting(viewer, meeting.area_id).full,
         "form_item_id": form_item_id,
         "poll_seconds": POLL_SECONDS,
     }
+    if with_agenda:
+        context["agenda"] = present_agenda(db.session, viewer, meeting, items)
+    return context
 
 
 def _live_forms(
@@ -800,7 +801,7 @@ def _live_response(
                 page.form_item_id = item.id
                 page.form_case_reference = case.reference
                 page.forms = {**_live_forms(meeting, viewer, item, case, links), **(forms or {})}
-    context = _feed_context(meeting, viewer, page.form_item_id)
+    context = _feed_context(meeting, viewer, page.form_item_id, with_agenda=True)
     if may_run:
         context["current_form"] = CurrentForm(formdata=None)
         apology = ApologyForm(prefix="apology", formdata=None)
