@@ -253,6 +253,28 @@ def test_listing_a_case_shares_it_with_the_agencies(app, w) -> None:  # noqa: AN
     assert client.get(f"/cases/{w.case.id}").status_code == 200
 
 
+def test_the_list_offers_eligible_cases_and_those_asked_back_for_review(
+    app, w, make_person, make_case
+) -> None:  # noqa: ANN001
+    reviewed = make_case(w.area, make_person(w.area), status=CaseStatus.HEARD)
+    finished = make_case(w.area, make_person(w.area), status=CaseStatus.HEARD)
+    for case, review in ((reviewed, True), (finished, False)):
+        db.session.add(
+            AgendaItem(
+                meeting_id=w.later.id,
+                case_id=case.id,
+                position=9,
+                status=AgendaStatus.HEARD,
+                review_next=review,
+            )
+        )
+    db.session.commit()
+    page = client_for(app, w.coordinator).get(f"/meetings/{w.meeting.id}").get_data(as_text=True)
+    assert f"{w.case.reference}, Ffion Llewel (eligible)" in page
+    assert f"{reviewed.reference}" in page and "(heard: review asked)" in page
+    assert finished.reference not in page
+
+
 def test_a_case_is_listed_once_per_meeting(app, w) -> None:  # noqa: ANN001
     listed(w)
     with pytest.raises(service.MeetingProblem, match="already on this meeting's agenda"):

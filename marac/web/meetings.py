@@ -337,8 +337,21 @@ def schedule() -> Response:
 
 
 def _listable_choices(meeting: Meeting) -> list[SelectChoice]:
+    """Eligible referrals, and heard cases whose last hearing asked for a review, not already
+    listed for a meeting still to come (the service refuses anything else with a reason)."""
     from marac.models import CasePerson, Person
 
+    later = sa.orm.aliased(AgendaItem)
+    review_asked = sa.exists(
+        sa.select(1).where(
+            AgendaItem.case_id == Case.id,
+            AgendaItem.status == AgendaStatus.HEARD,
+            AgendaItem.review_next.is_(True),
+            ~sa.exists(
+                sa.select(1).where(later.case_id == AgendaItem.case_id, later.id > AgendaItem.id)
+            ),
+        )
+    )
     rows = db.session.execute(
         sa.select(Case.id, Case.reference, Case.status, Person.given_name, Person.family_name)
         .outerjoin(
@@ -348,7 +361,10 @@ def _listable_choices(meeting: Meeting) -> list[SelectChoice]:
         .outerjoin(Person, Person.id == CasePerson.person_id)
         .where(
             Case.area_id == meeting.area_id,
-            Case.status.in_(service.LISTABLE_STATUSES),
+            sa.or_(
+                Case.status == CaseStatus.ELIGIBLE,
+                sa.and_(Case.status == CaseStatus.HEARD, review_asked),
+            ),
             ~sa.exists(
                 sa.select(1).where(
                     AgendaItem.case_id == Case.id,
@@ -365,7 +381,7 @@ def _listable_choices(meeting: Meeting) -> list[SelectChoice]:
     choices = [SelectChoice("", "Choose a case")]
     for r in rows:
         victim = f", {r.given_name} {r.family_name}" if r.given_name else ""
-        why = "eligible" if r.status is CaseStatus.ELIGIBLE else "heard before: review"
+        why = "eligible" if r.status is CaseStatus.ELIGIBLE else "heard: review asked"
         choices.append(SelectChoice(str(r.id), f"{r.reference}{victim} ({why})"))
     return choices
 
