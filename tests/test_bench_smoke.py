@@ -45,3 +45,21 @@ def test_actions_benchmark_runs_at_a_tiny_size(tmp_path: Path, capsys) -> None: 
         assert few["queries"] == many["queries"], page
     assert (tmp_path / "actions-sqlite-800.json").exists()
     assert "median ms" in capsys.readouterr().out
+
+
+def test_meeting_benchmark_runs_at_a_tiny_size(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    spec = importlib.util.spec_from_file_location(
+        "meeting_bench", PROJECT_ROOT / "bench" / "meeting_bench.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    report = bench.run(["--cases", "60", "--areas", "2", "--rounds", "1", "--out", str(tmp_path)])
+    assert report["meeting_items"] == 25 * 15 * 5
+    assert report["feed_changed"]["requests"] == 30
+    # "Nothing new" costs the same few queries whoever asks; an update costs what the viewer's
+    # agency may see (a programme is shown less), never a query per item.
+    unchanged, changed = report["feed_unchanged"], report["feed_changed"]
+    assert unchanged["queries"] == unchanged["queries_min"] <= 6
+    assert changed["queries"] <= 30 < report["meeting_items"]
+    assert (tmp_path / "meeting-sqlite-60.json").exists()
+    assert "live feed" in capsys.readouterr().out
