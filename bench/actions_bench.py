@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from marac import clock, create_app  # noqa: E402
+from marac import clock, create_app, twofactor  # noqa: E402
 from marac.domain import (  # noqa: E402
     ActionStatus,
     ActionSubject,
@@ -57,11 +57,13 @@ from marac.models import (  # noqa: E402
     CasePerson,
     Involvement,
     Person,
+    SignInState,
     User,
 )
 from marac.services import accounts  # noqa: E402
 
 PASSWORD = "bench password long enough"  # noqa: S105 - synthetic users only
+TOTP_SECRET = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"  # noqa: S105 - synthetic users only
 CHUNK = 20_000
 AGENCY_KINDS = [
     (AgencyKind.OTHER, AgencySide.NEUTRAL, "MARAC Team"),
@@ -173,6 +175,18 @@ def generate(n_actions: int, n_areas: int, seed: int) -> dict[str, int]:
                 }
             )
     counts["user_account"] = insert(User.__table__, iter(user_rows))
+    counts["sign_in_state"] = insert(
+        SignInState.__table__,
+        (
+            {
+                "user_id": row["id"],
+                "totp_secret": TOTP_SECRET,
+                "totp_confirmed_at": now,
+                "failed_attempts": 0,
+            }
+            for row in user_rows
+        ),
+    )
 
     # Four actions per case, as at a real MARAC; cases spread over four years.
     n_cases = max(1, n_actions // 4)
@@ -326,8 +340,12 @@ def measure(app: Any, runs: int, page_sizes: tuple[int, ...] = PAGE_SIZES) -> li
     clients = {}
     for key in VIEWERS:
         client = app.test_client()
-        response = client.post("/login", data={"username": f"{key}1", "password": PASSWORD})
+        code = twofactor.current_code(TOTP_SECRET, clock.utc_now())
+        response = client.post(
+            "/login", data={"username": f"{key}1", "password": PASSWORD, "code": code}
+        )
         assert response.status_code == 302, (key, response.status_code)
+        assert not response.headers["Location"].startswith("/login"), key
         clients[key] = client
     queries = {"count": 0}
 

@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from marac import create_app  # noqa: E402
+from marac import clock, create_app, twofactor  # noqa: E402
 from marac.domain import (  # noqa: E402
     ActionStatus,
     ActionSubject,
@@ -68,11 +68,13 @@ from marac.models import (  # noqa: E402
     InformationItem,
     Meeting,
     Person,
+    SignInState,
     User,
 )
 from marac.services import accounts  # noqa: E402
 
 PASSWORD = "bench password long enough"  # noqa: S105 - synthetic users only
+TOTP_SECRET = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"  # noqa: S105 - synthetic users only
 CHUNK = 20_000
 AGENCIES = [
     (AgencyKind.OTHER, AgencySide.NEUTRAL, "MARAC Team"),
@@ -163,6 +165,10 @@ def generate(n_cases: int, n_areas: int, seed: int, now: datetime) -> dict[str, 
         agency_id=police.id,
         password_hash=password,
     )
+    for user in (*staff, coordinator, chair):
+        user.sign_in = SignInState(
+            totp_secret=TOTP_SECRET, totp_confirmed_at=clock.utc_now(), failed_attempts=0
+        )
     db.session.add_all([*staff, coordinator, chair])
     db.session.flush()
 
@@ -431,8 +437,12 @@ def measure(app: Any, meta: dict[str, Any], rounds: int) -> dict[str, Any]:
     clients = {}
     for username in [*pollers, "coordinator", "chair"]:
         client = app.test_client()
-        response = client.post("/login", data={"username": username, "password": PASSWORD})
+        code = twofactor.current_code(TOTP_SECRET, clock.utc_now())
+        response = client.post(
+            "/login", data={"username": username, "password": PASSWORD, "code": code}
+        )
         assert response.status_code == 302, (username, response.status_code)
+        assert not response.headers["Location"].startswith("/login"), username
         clients[username] = client
     counter = Counter()
     with app.app_context():

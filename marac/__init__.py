@@ -34,14 +34,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.config.update(marac_config.from_environment(instance_path))
     app.config.update(overrides)
+    hops = int(app.config.get("MARAC_PROXY_HOPS") or 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from marac.extensions import csrf, db, htmx, login_manager, migrate
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+    from marac.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
     from marac import database, matching, security
     from marac.web import register_blueprints

@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
-from marac import MIGRATIONS_DIR, audit, matching, seeding
+from marac import MIGRATIONS_DIR, audit, clock, matching, seeding, twofactor
 from marac.domain import Role
 from marac.extensions import db
 from marac.models import Agency, User
@@ -56,6 +56,10 @@ def seed_demo_data() -> tuple[list[seeding.DemoLogin], str]:
 
 def print_logins(logins: list[seeding.DemoLogin], password: str) -> None:
     click.echo("Demo logins (synthetic data only), all with the password: " + password)
+    click.echo(
+        "Each sign-in also needs a code, as from an authenticator app: in another terminal run"
+    )
+    click.echo("  marac demo-code USERNAME")
     width = max(len(login.username) for login in logins)
     shown_roles: set[Role] = set()
     for login in logins:
@@ -151,6 +155,32 @@ def send_email_command() -> None:
     click.echo(f"Sent {result.sent}, failed {result.failed}.")
 
 
+@click.command("demo-code")
+@click.argument("username")
+@with_appcontext
+def demo_code_command(username: str) -> None:
+    """Show a demo user's current sign-in code (demo instances and demo users only)."""
+    if not (Path(current_app.instance_path) / DEMO_PASSWORD_FILE).exists():
+        raise click.UsageError("This is not a demo instance: codes come from each user's app.")
+    demo_users = {spec["username"] for spec in seeding.read_demo()["users"]}
+    username = username.strip().lower()
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if username not in demo_users or user is None or user.sign_in is None:
+        raise click.UsageError(f"{username} is not a demo user.")
+    if not user.sign_in.enrolled or user.sign_in.totp_secret is None:
+        raise click.UsageError(f"{username} has no second factor set up.")
+    now = clock.utc_now()
+    step = twofactor.step_at(now)
+    if user.sign_in.totp_last_step is not None and user.sign_in.totp_last_step >= step:
+        # Each code works once: the next one is valid already (a phone's clock may run ahead).
+        step += 1
+    seconds = (step + 1) * twofactor.STEP_SECONDS - int(now.timestamp())
+    click.echo(
+        f"{twofactor.code_for_step(user.sign_in.totp_secret, step)}  "
+        f"(for {username}; valid for about {seconds} seconds)"
+    )
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         init_db_command,
@@ -159,6 +189,7 @@ def register_commands(app: Flask) -> None:
         rebuild_match_keys_command,
         queue_reminders_command,
         send_email_command,
+        demo_code_command,
     ):
         app.cli.add_command(command)
 

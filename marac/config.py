@@ -64,6 +64,15 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
             "MARAC_PROTECTIVE_MARKING", "OFFICIAL-SENSITIVE"
         ),
         "MARAC_HSTS": _env_bool("MARAC_HSTS", True),
+        # Where sign-in attempts are counted per address: memory suits one process; several
+        # workers or servers must share a store, e.g. redis://host:6379/0 (install `.[redis]`).
+        "RATELIMIT_STORAGE_URI": os.environ.get("MARAC_RATELIMIT_STORAGE_URI") or "memory://",
+        "MARAC_LOGIN_RATE_LIMIT": os.environ.get("MARAC_LOGIN_RATE_LIMIT")
+        or BASE["MARAC_LOGIN_RATE_LIMIT"],
+        "MARAC_LOGIN_LOCK_AFTER": _env_int("MARAC_LOGIN_LOCK_AFTER", 5),
+        "MARAC_LOGIN_LOCK_MINUTES": _env_int("MARAC_LOGIN_LOCK_MINUTES", 15),
+        "MARAC_REAUTH_MINUTES": _env_int("MARAC_REAUTH_MINUTES", 5),
+        "MARAC_PROXY_HOPS": _env_int("MARAC_PROXY_HOPS", 0),
         # "Overdue" and "due soon" are judged against today here, not the server's UTC date.
         "MARAC_TIMEZONE": os.environ.get("MARAC_TIMEZONE") or "Europe/London",
         # Reminder emails link here, and say nothing else.
@@ -95,6 +104,21 @@ BASE: dict[str, Any] = {
     "MARAC_PROTECTIVE_MARKING": "OFFICIAL-SENSITIVE",
     "MARAC_SESSION_ABSOLUTE_HOURS": 10,
     "MARAC_HSTS": True,
+    # Said outright: Flask-Limiter otherwise inherits the setting of the last app built.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    # Per address, on the sign-in and confirm-it-is-you forms (failed or not).
+    "MARAC_LOGIN_RATE_LIMIT": "10 per minute;100 per hour",
+    "MARAC_LOGIN_LOCK_AFTER": 5,
+    "MARAC_LOGIN_LOCK_MINUTES": 15,
+    # How long a sign-in (or a confirmation of it) counts as recent for sensitive actions.
+    "MARAC_REAUTH_MINUTES": 5,
+    # The name an authenticator app shows beside the account.
+    "MARAC_TOTP_ISSUER": "marac",
+    # Reverse proxies in front of the service whose X-Forwarded-For/-Proto are trusted: the
+    # client's address (rate limits, audit) and HTTPS (HSTS, secure cookies) come from them.
+    "MARAC_PROXY_HOPS": 0,
     "MARAC_TIMEZONE": "Europe/London",
     "MARAC_BASE_URL": "http://127.0.0.1:5000",
     "MARAC_SMTP_HOST": None,
@@ -116,6 +140,9 @@ TESTING: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_SECURE": False,
     "MARAC_HSTS": False,
+    # The suite signs in hundreds of times from one address; tests/test_signin.py turns the
+    # limit back on to prove it.
+    "RATELIMIT_ENABLED": False,
     "MARAC_ARGON2": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
     "PERMANENT_SESSION_LIFETIME": timedelta(minutes=15),
 }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -29,3 +31,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()
 htmx = HTMX()
+# No default limits: only the sign-in forms are limited (marac.web.auth). Storage comes from
+# RATELIMIT_STORAGE_URI (MARAC_RATELIMIT_STORAGE_URI).
+limiter = Limiter(key_func=get_remote_address)

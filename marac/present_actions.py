@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -129,7 +129,7 @@ def present_action_rows(
             "still_open": still_open,
             "overdue": clock.is_overdue(row.due_on, still_open, today),
             "due_soon": clock.is_due_soon(row.due_on, still_open, today),
-            "updated_on": _as_utc(row.updated_at).astimezone(zone).date(),
+            "updated_on": clock.as_utc(row.updated_at).astimezone(zone).date(),
             "version": row.version,
         }
         if not decision.full:
@@ -190,11 +190,6 @@ def _full_details(
     return {row.id: (row.text, row.display_name, row.subject_name) for row in rows}
 
 
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _open_first(actions: list[PresentedAction]) -> list[PresentedAction]:
     still_open = sorted((a for a in actions if a.still_open), key=lambda a: (a.due_on, a.action_id))
     rest = sorted((a for a in actions if not a.still_open), key=lambda a: (a.due_on, a.action_id))
@@ -238,7 +233,7 @@ def action_history(session: Session, action_id: int) -> list[PresentedChange]:
             to_label=change.to_status.label,
             note=change.note,
             by=name,
-            at=_as_utc(change.changed_at).astimezone(clock.service_timezone()),
+            at=clock.as_utc(change.changed_at).astimezone(clock.service_timezone()),
         )
         for change, name in rows
     ]

@@ -6,12 +6,73 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Flask, Response, flash, redirect, request, session, url_for
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from marac.extensions import db, htmx, login_manager
 from marac.models import User
 
 SIGNED_IN_AT = "signed_in_at"
+# When the user last proved both factors (signing in counts): sensitive actions ask for it to be
+# recent (``marac.web.access.recent_sign_in``).
+CONFIRMED_AT = "confirmed_at"
+# Between a right password and a finished enrolment: whose, and since when. Not signed in.
+PENDING_ENROLMENT = "pending_enrolment"
+PENDING_MINUTES = 10
+
+
+def start_session(user: User) -> None:
+    """A fresh session at sign-in, so nothing planted before it survives."""
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    now = datetime.now(UTC).isoformat()
+    session[SIGNED_IN_AT] = now
+    session[CONFIRMED_AT] = now
+
+
+def mark_confirmed() -> None:
+    session[CONFIRMED_AT] = datetime.now(UTC).isoformat()
+
+
+def _age(key: str) -> timedelta | None:
+    value = session.get(key)
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.now(UTC) - datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def recently_confirmed(minutes: int) -> bool:
+    age = _age(CONFIRMED_AT)
+    return age is not None and timedelta(0) <= age <= timedelta(minutes=minutes)
+
+
+def begin_enrolment(user: User) -> None:
+    session.clear()
+    session[PENDING_ENROLMENT] = {
+        "token": user.session_token,
+        "at": datetime.now(UTC).isoformat(),
+    }
+
+
+def pending_enrolment_user() -> User | None:
+    """The account whose password was just accepted, if that was recent and it may enrol."""
+    pending = session.get(PENDING_ENROLMENT)
+    if not isinstance(pending, dict):
+        return None
+    try:
+        started = datetime.fromisoformat(str(pending.get("at")))
+    except ValueError:
+        return None
+    if datetime.now(UTC) - started > timedelta(minutes=PENDING_MINUTES):
+        return None
+    user = db.session.scalar(sa.select(User).where(User.session_token == pending.get("token")))
+    if user is None or not user.is_active or (user.sign_in and user.sign_in.enrolled):
+        return None
+    return user
+
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from marac import clock
+from marac import clock, twofactor
 from marac.checklists import get_checklist
 from marac.config import PROJECT_ROOT
 from marac.domain import (
@@ -73,6 +73,7 @@ from marac.models import (
     ReferralCriterion,
     Relationship,
     SharingConsent,
+    SignInState,
     User,
     VictimVoice,
 )
@@ -207,7 +208,16 @@ def _user(
         )
         session.add(user)
         session.flush()
-    elif reset:
+    if user.sign_in is None or not user.sign_in.enrolled:
+        # Demo users come enrolled, each with a secret of this instance only: `marac demo-code`
+        # shows their current code, so a newcomer needs no phone to try the service.
+        user.sign_in = SignInState(
+            user_id=user.id,
+            totp_secret=twofactor.new_secret(),
+            totp_confirmed_at=clock.utc_now(),
+            failed_attempts=0,
+        )
+    if reset:
         user.password_hash = password_hash
         user.end_sessions()
     return user

@@ -25,7 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
-from marac import create_app
+from marac import clock, create_app, twofactor
 from marac.domain import (
     AgencyKind,
     AgencySide,
@@ -52,11 +52,14 @@ from marac.models import (
     PersonAlias,
     Relationship,
     SharingConsent,
+    SignInState,
     User,
 )
 from marac.services import accounts
 
 PASSWORD = "correct horse battery staple"
+# Every factory user's authenticator secret (base32), unless a test asks for an unenrolled one.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 TEST_DATABASE_SERVER = os.environ.get("MARAC_TEST_DATABASE_URL")
 
 
@@ -226,6 +229,7 @@ def make_user(app: Flask, make_agency: Callable[..., Agency]) -> Callable[..., U
         role: Role = Role.AGENCY_REP,
         agency: Agency | None = None,
         username: str | None = None,
+        enrolled: bool = True,
         **fields: Any,
     ) -> User:
         user = User(
@@ -236,6 +240,12 @@ def make_user(app: Flask, make_agency: Callable[..., Agency]) -> Callable[..., U
             password_hash=fields.pop("password_hash", password_hash),
             **fields,
         )
+        if enrolled:
+            user.sign_in = SignInState(
+                totp_secret=TOTP_SECRET,
+                totp_confirmed_at=datetime(2026, 1, 1, tzinfo=UTC),
+                failed_attempts=0,
+            )
         db.session.add(user)
         db.session.commit()
         return user
@@ -413,10 +423,32 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     return match.group(1)
 
 
-def login(client: FlaskClient, username: str, password: str = PASSWORD) -> Any:
+def fresh_code(app: Flask, username: str) -> str:
+    """The user's current authenticator code, as their phone would show it ("" if none).
+
+    Each code is accepted once. A person signing in again within 30 seconds waits for the next
+    code; the test forgets which code was used last instead of waiting.
+    """
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        if user is None or user.sign_in is None or not user.sign_in.enrolled:
+            return ""
+        user.sign_in.totp_last_step = None
+        db.session.commit()
+        # The service's clock, which some tests fix: the phone agrees with the server.
+        return twofactor.current_code(user.sign_in.totp_secret or "", clock.utc_now())
+
+
+def login(
+    client: FlaskClient, username: str, password: str = PASSWORD, code: str | None = None
+) -> Any:
+    """Signs in through the real form: username, password and the current code."""
     token = csrf_token(client)
+    if code is None:
+        code = fresh_code(client.application, username)
     return client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": token}
+        "/login",
+        data={"username": username, "password": password, "code": code, "csrf_token": token},
     )
 
 

@@ -57,12 +57,12 @@ def test_bad_password_is_refused_with_one_message(
     response = login(client, "rep", "wrong password entirely")
     assert response.status_code == 401
     text = response.get_data(as_text=True)
-    assert "The username or password is not right." in text
+    assert "The username, password or code is not right." in text
     assert 'value="rep"' in text  # what was typed is kept (the password is not)
     assert "wrong password entirely" not in text
     unknown = login(client, "nobody", "wrong password entirely")
     assert unknown.status_code == 401
-    assert "The username or password is not right." in unknown.get_data(as_text=True)
+    assert "The username, password or code is not right." in unknown.get_data(as_text=True)
     assert client.get("/cases/").status_code == 302
     assert _audit_actions() == ["login.failed", "login.failed"]
 
@@ -141,7 +141,7 @@ def test_session_cookie_flags(client: FlaskClient, make_user) -> None:  # noqa: 
 
 def test_next_only_goes_to_this_site(client: FlaskClient, make_user) -> None:  # noqa: ANN001
     make_user(username="rep")
-    from .conftest import csrf_token
+    from .conftest import csrf_token, fresh_code
 
     for target, expected in [
         ("/cases/", "/cases/"),
@@ -154,7 +154,12 @@ def test_next_only_goes_to_this_site(client: FlaskClient, make_user) -> None:  #
         response = client.post(
             "/login",
             query_string={"next": target},
-            data={"username": "rep", "password": PASSWORD, "csrf_token": token},
+            data={
+                "username": "rep",
+                "password": PASSWORD,
+                "code": fresh_code(client.application, "rep"),
+                "csrf_token": token,
+            },
         )
         assert response.headers["Location"] == expected, target
         post_form(client, "/logout", {}, token_from="/cases/")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -60,6 +63,8 @@ def test_demo_command_serves_the_login_page(tmp_path: Path) -> None:
             except OSError:
                 time.sleep(0.2)
         assert "Sign in" in body
+        assert "marac demo-code USERNAME" in printed
+        _sign_in_as_a_newcomer_would(marac, env, port, printed)
         # SQLite in the instance folder, with the generated secret beside it.
         assert (tmp_path / "instance" / "marac.sqlite3").exists()
         assert (tmp_path / "instance" / "secret_key").exists()
@@ -71,3 +76,25 @@ def test_demo_command_serves_the_login_page(tmp_path: Path) -> None:
             process.kill()
             process.wait(timeout=10)
         process.stdout.close()
+
+
+def _sign_in_as_a_newcomer_would(marac: str, env: dict, port: int, printed: str) -> None:
+    """The password printed by the demo, a code from `marac demo-code`, and the sign-in form."""
+    password = re.search(r"all with the password: (\S+)", printed).group(1)
+    code_run = subprocess.run(
+        [marac, "demo-code", "chair"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert code_run.returncode == 0, code_run.stderr
+    code = code_run.stdout.split()[0]
+    assert re.fullmatch(r"\d{6}", code), code_run.stdout
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    base = f"http://127.0.0.1:{port}"
+    with opener.open(f"{base}/login", timeout=5) as page:
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page.read().decode()).group(1)
+    form = urllib.parse.urlencode(
+        {"username": "chair", "password": password, "code": code, "csrf_token": token}
+    ).encode()
+    with opener.open(f"{base}/login", data=form, timeout=10) as signed_in:
+        assert signed_in.geturl() == f"{base}/cases/"
+        assert "Sign out" in signed_in.read().decode()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -20,9 +20,10 @@ from marac.models import (
     PossibleDuplicate,
     Relationship,
 )
+from marac.security import CONFIRMED_AT
 from marac.services import people as people_service
 
-from .conftest import csrf_token
+from .conftest import PASSWORD, csrf_token, fresh_code
 
 
 def test_every_person_reference_is_known_to_merges() -> None:
@@ -335,3 +336,39 @@ def test_a_partner_contact_record_moves_unless_the_kept_person_has_one_there(
     assert owners == {service.id: kept.id, other_service.id: kept.id}
     assert "partner contact record" in (merge.not_moved or "")
     assert people_service.undo_merge(db.session, user, merge) >= 1
+
+
+def test_merging_and_undoing_ask_for_a_recent_sign_in(app, client, signed_in, pair) -> None:  # noqa: ANN001
+    _area, coordinator, kept, duplicate, *_ = pair
+    signed_in(coordinator)
+    token = csrf_token(client, "/people/duplicates")
+    stale = datetime.now(UTC) - timedelta(minutes=app.config["MARAC_REAUTH_MINUTES"] + 1)
+
+    def age_the_sign_in() -> None:
+        with client.session_transaction() as session:
+            session[CONFIRMED_AT] = stale.isoformat()
+
+    age_the_sign_in()
+    path = f"/people/merge/{kept.id}/{duplicate.id}"
+    asked = client.get(path)
+    assert asked.status_code == 303 and asked.headers["Location"] == f"/confirm?next={path}"
+    refused = client.post(path, data={"csrf_token": token})
+    assert refused.headers["Location"] == f"/confirm?next={path}"
+    assert db.session.scalar(sa.select(sa.func.count(PersonMerge.id))) == 0
+
+    confirmed = client.post(
+        f"/confirm?next={path}",
+        data={
+            "password": PASSWORD,
+            "code": fresh_code(app, coordinator.username),
+            "csrf_token": token,
+        },
+    )
+    assert confirmed.headers["Location"] == path
+    assert client.post(path, data={"csrf_token": token}).status_code == 303
+    merge_id = db.session.scalar(sa.select(PersonMerge.id))
+
+    age_the_sign_in()
+    undo = client.post(f"/people/merges/{merge_id}/undo", data={"csrf_token": token})
+    assert undo.headers["Location"] == "/confirm?next=/people/merges"
+    assert db.session.scalar(sa.select(PersonMerge.undone_at)) is None

@@ -96,6 +96,15 @@ TABLE: dict[tuple[str, str], tuple[Answer, ...]] = {
     ("auth.login", "POST"):                 (400,   G,   G,   G,   G,   G,   G,   G,   G,   G),
     # Signing out lands on the sign-in page, like being refused: both are right.
     ("auth.logout", "POST"):                (  L,   L,   L,   L,   L,   L,   L,   L,   L,   L),
+    # Setting up the second factor follows a right password in the same session; without one
+    # it sends the visitor to sign in, and a signed-in user home.
+    ("auth.enrol", "GET"):                  (  L,   G,   G,   G,   G,   G,   G,   G,   G,   G),
+    ("auth.enrol", "POST"):                 (  L,   G,   G,   G,   G,   G,   G,   G,   G,   G),
+    # Confirming it is you (an empty form is incomplete), your sign-in, new recovery codes.
+    ("auth.confirm", "GET"):                (  L, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("auth.confirm", "POST"):               (  L, 400, 400, 400, 400, 400, 400, 400, 400, 400),
+    ("auth.account", "GET"):                (  L, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("auth.new_recovery_codes", "POST"):    (  L, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     # Case lists: everyone signed in, each filtered by the policy (admin's is empty).
     ("cases.index", "GET"):                 (  L, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("cases.index", "POST"):                (  L, 200, 200, 200, 200, 200, 200, 200, 200, 200),
@@ -215,6 +224,10 @@ TABLE: dict[tuple[str, str], tuple[Answer, ...]] = {
     ("meetings.approve", "POST"):           (  L, 404, 403,   G, 403, 403, 403, 403, 403, 404),
     # The crimes disclosed: the chair and the police (the representative is police).
     ("meetings.crimes", "GET"):             (  L, 404, 403, 200, 200, 403, 403, 403, 403, 404),
+    # Disabling an account (signing it out at once) and resetting its second factor: the
+    # administrator of the area only (signed in moments ago, so no asking to confirm).
+    ("admin.disable", "POST"):              (  L,   G, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("admin.reset_second_factor", "POST"):  (  L,   G, 403, 403, 403, 403, 403, 403, 403, 403),
 }
 # fmt: on
 

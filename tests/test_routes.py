@@ -12,7 +12,9 @@ from marac.web.access import ACCESS_ATTR, BUILT_IN_PUBLIC_ENDPOINTS
 
 # The routes anyone may reach: the sign-in page, the front door (which only redirects), the
 # health check, and Flask's static files. Adding a public route means adding it here.
-PUBLIC = {"auth.login", "main.index", "main.health", "static"}
+# Enrolling the second factor comes before signing in; without a password accepted moments
+# before in the same session it only sends the visitor back to sign in (tests/test_signin.py).
+PUBLIC = {"auth.login", "auth.enrol", "main.index", "main.health", "static"}
 
 
 def _sample_url(rule) -> str:  # noqa: ANN001

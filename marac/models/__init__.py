@@ -30,6 +30,7 @@ from marac.models.partner_contact import (
 from marac.models.people import ContactDetails, Person, PersonAlias, Relationship
 from marac.models.programmes import ProgrammeEvent, ProgrammeRecord
 from marac.models.referrals import Referral, ReferralAnswer, ReferralCriterion
+from marac.models.signin import RecoveryCode, SignInState
 
 __all__ = [
     "Action",
@@ -63,11 +64,13 @@ __all__ = [
     "PossibleDuplicate",
     "ProgrammeEvent",
     "ProgrammeRecord",
+    "RecoveryCode",
     "Referral",
     "ReferralAnswer",
     "ReferralCriterion",
     "Relationship",
     "SharingConsent",
+    "SignInState",
     "User",
     "VictimVoice",
 ]

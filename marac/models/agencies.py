@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marac.domain import AgencyKind, AgencySide, Role
 from marac.extensions import db
 from marac.models.base import Timestamped, Versioned, enum_type
+from marac.models.signin import SignInState
 
 
 class Area(Timestamped, db.Model):
@@ -70,6 +71,9 @@ class User(UserMixin, Timestamped, Versioned, db.Model):
     )
 
     agency: Mapped[Agency] = relationship(back_populates="users")
+    sign_in: Mapped[SignInState | None] = relationship(
+        lazy="joined", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

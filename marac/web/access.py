@@ -12,12 +12,12 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, request
+from flask import abort, current_app, flash, g, make_response, redirect, request, url_for
 from flask_login import current_user
 
 from marac import audit, clock, policy
 from marac.domain import Role
-from marac.extensions import db, login_manager
+from marac.extensions import db, htmx, login_manager
 from marac.models import Case, Meeting, PartnerContactRecord, ProgrammeRecord
 from marac.viewer import (
     CaseLinks,
@@ -66,6 +66,50 @@ def signed_in(*roles: Role) -> Callable[[View], View]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+REAUTH_ATTR = "_marac_recent_sign_in"
+
+
+def recent_sign_in(return_to: str | None = None) -> Callable[[View], View]:
+    """The most sensitive actions ask for both factors again unless the user proved them lately.
+
+    Use inside the access rule (``@signed_in(...)`` or ``@case_route`` above it). Without a recent
+    confirmation (``MARAC_REAUTH_MINUTES``, signing in counts) the user is sent to confirm who
+    they are and then brought back: to the same page for a GET, and for a POST to that URL's
+    page if it has one, else to the endpoint ``return_to``. The POST itself is not replayed: the
+    person sees the page again and chooses again.
+    """
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from marac.security import recently_confirmed
+
+            if recently_confirmed(current_app.config["MARAC_REAUTH_MINUTES"]):
+                return view(*args, **kwargs)
+            return _ask_to_confirm(return_to)
+
+        setattr(wrapper, REAUTH_ATTR, True)
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _ask_to_confirm(return_to: str | None) -> Any:
+    if request.method == "GET":
+        target: str | None = request.full_path.rstrip("?")
+    elif request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
+        target = request.path
+    else:
+        target = url_for(return_to) if return_to else None
+    flash("This needs you to confirm it is you: enter your password and a new code.", "info")
+    location = url_for("auth.confirm", next=target)
+    if htmx:
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = location
+        return response
+    return redirect(location, code=303)
 
 
 def case_route(view: View) -> View:

@@ -18,7 +18,7 @@ from marac.domain import AgencyKind, AgencySide, Role
 from marac.extensions import db
 from marac.models import Agency, User
 from marac.services import accounts
-from marac.web.access import current_viewer, signed_in
+from marac.web.access import current_viewer, recent_sign_in, signed_in
 from marac.web.forms import enum_choices, id_choices
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -302,6 +302,45 @@ def end_sessions(user_id: int) -> Response:
     audit.record("user.sessions_ended", object_type="user", object_id=user.id)
     flash(f"Every session of {user.username} has been ended.", "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/disable", methods=["POST"])
+@signed_in(Role.ADMINISTRATOR)
+def disable(user_id: int) -> Response:
+    """Disable the account and sign it out everywhere, in one step."""
+    area_id = _area_id()
+    user = _user_in_area(user_id, area_id)
+    if user.id == current_viewer().user_id:
+        abort(400)
+    user.is_enabled = False
+    user.end_sessions()
+    db.session.flush()
+    audit.record("user.disable", object_type="user", object_id=user.id, detail="sessions ended")
+    flash(f"{user.username} is disabled and signed out everywhere.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
+
+
+@bp.route("/users/<int:user_id>/reset-second-factor", methods=["POST"])
+@signed_in(Role.ADMINISTRATOR)
+@recent_sign_in()
+def reset_second_factor(user_id: int) -> Response:
+    """For someone who lost their phone and codes: they set the app up again at next sign-in."""
+    area_id = _area_id()
+    user = _user_in_area(user_id, area_id)
+    accounts.reset_second_factor(user)
+    db.session.flush()
+    audit.record(
+        "user.second_factor_reset",
+        object_type="user",
+        object_id=user.id,
+        detail="second factor and recovery codes removed; sessions ended",
+    )
+    flash(
+        f"{user.username} is signed out and will set up the authenticator app at the next "
+        "sign-in. Tell them only in person or by a channel you trust.",
+        "success",
+    )
+    return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
 
 
 def _user_in_area(user_id: int, area_id: int) -> User:

@@ -22,7 +22,7 @@ from marac.domain import Role
 from marac.extensions import db
 from marac.models import Case, CasePerson, Person, PersonMerge, PossibleDuplicate
 from marac.services import people as people_service
-from marac.web.access import current_viewer, signed_in
+from marac.web.access import current_viewer, recent_sign_in, signed_in
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -127,6 +127,7 @@ def dismiss(flag_id: int) -> Response:
 
 @bp.route("/merge/<int:kept_id>/<int:duplicate_id>", methods=["GET", "POST"])
 @signed_in(Role.COORDINATOR)
+@recent_sign_in()
 def merge(kept_id: int, duplicate_id: int) -> Response | tuple[str, int] | str:
     area_id = _merge_area()
     kept = _person_in_area(kept_id, area_id)
@@ -177,6 +178,7 @@ def merges() -> str:
 
 @bp.route("/merges/<int:merge_id>/undo", methods=["POST"])
 @signed_in(Role.COORDINATOR)
+@recent_sign_in(return_to="people.merges")
 def undo(merge_id: int) -> Response:
     area_id = _merge_area()
     record = db.session.get(PersonMerge, merge_id)
