@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from marac.domain import (
@@ -72,14 +74,17 @@ def test_sensitive_pages_are_not_cached_and_carry_security_headers(
         response = client.get(path)
         assert response.headers["Cache-Control"] == "no-store"
         csp = response.headers["Content-Security-Policy"]
-        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        nonce = re.search(r"script-src 'nonce-([\w-]+)' 'strict-dynamic'", csp).group(1)
+        script_src = csp.split("script-src")[1].split(";")[0]
+        assert "unsafe-inline" not in csp and "'self'" not in script_src
         assert "frame-ancestors 'none'" in csp
         assert response.headers["Referrer-Policy"] == "no-referrer"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "HX-Request" in response.headers["Vary"]
         body = response.get_data(as_text=True)
         assert "<script>" not in body and " onclick=" not in body and " style=" not in body
-        assert 'hx-history="false"' in body
+        assert body.count("<script ") == body.count(f'nonce="{nonce}"') - 1  # and the style sheet
+        assert 'data-hx-history="false"' in body
 
 
 def test_case_of_another_area_or_unknown_is_not_found(

@@ -563,10 +563,11 @@ def _rules(app: Flask) -> dict[tuple[str, str], Any]:
 
 # --- requests -----------------------------------------------------------------------------------
 
-# CSRF tokens carry the time they were made: the one thing two honest answers may differ in.
+# CSRF tokens carry the time they were made, and every response has its own CSP nonce: the
+# only things two honest answers may differ in.
 _TOKENS = re.compile(
     r'(name="csrf-token" content="|name="csrf_token" type="hidden" value="'
-    r'|name="csrf_token" value=")[^"]+'
+    r'|name="csrf_token" value="|nonce=")[^"]+'
 )
 
 

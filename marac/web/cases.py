@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Response, request
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
@@ -84,12 +85,22 @@ def _matching_cases(viewer: Viewer, status: str, q: str) -> sa.Select:
     return statement
 
 
+def _filter_data() -> CombinedMultiDict:
+    """The form's fields, with a name searched for taken only from a POST body.
+
+    A ``q`` in the query string is ignored, so that no link, bookmark or log line can carry a
+    person's name and still work (the pager's links carry only the status and page).
+    """
+    from_url = MultiDict((k, v) for k, v in request.args.items(multi=True) if k != "q")
+    return CombinedMultiDict([request.form, from_url])
+
+
 # Names are searched by POST so that they never appear in a URL, a server log or browser history.
 @bp.route("/", methods=["GET", "POST"])
 @signed_in()
 def index() -> Response:
     viewer = current_viewer()
-    form = CaseFilterForm(request.values)
+    form = CaseFilterForm(_filter_data())
     status = 400 if request.values and not form.validate() else 200
     chosen_status = form.status.data if not form.status.errors else ""
     term = (form.q.data or "") if not form.q.errors else ""
@@ -118,7 +129,7 @@ def index() -> Response:
 @bp.route("/<int:case_id>")
 @case_route
 def show(case: Case, viewer: Viewer, links: CaseLinks) -> Response:
-    audit.record("case.view", object_type="case", object_id=case.id)
+    audit.record_view("case.view", object_type="case", object_id=case.id)
     return render("cases/show.html", "cases/show.html", **case_page_context(case, viewer, links))
 
 
