@@ -181,6 +181,28 @@ def demo_code_command(username: str) -> None:
     )
 
 
+@click.command("audit-verify")
+@with_appcontext
+def audit_verify_command() -> None:
+    """Check the audit trail's hash chain: exit 1 if any entry was edited, deleted or cut off."""
+    result = audit.verify_chain(db.session)
+    if result.ok:
+        click.echo(f"Audit trail intact: {result.checked} entries, last hash {result.head_hash}.")
+        click.echo(
+            "Keep that hash somewhere else: it lets a later check prove nothing was rewritten."
+        )
+        return
+    problems = result.problems or []
+    click.echo(
+        f"AUDIT TRAIL BROKEN: {len(problems)} problem(s) in {result.checked} entries.", err=True
+    )
+    for problem in problems[:50]:
+        click.echo(f"  {problem}", err=True)
+    if len(problems) > 50:
+        click.echo(f"  ... and {len(problems) - 50} more", err=True)
+    sys.exit(1)
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         init_db_command,
@@ -190,6 +212,7 @@ def register_commands(app: Flask) -> None:
         queue_reminders_command,
         send_email_command,
         demo_code_command,
+        audit_verify_command,
     ):
         app.cli.add_command(command)
 

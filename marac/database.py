@@ -6,6 +6,7 @@ from flask import Flask, Response
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from marac import audit
 from marac.extensions import db
 
 
@@ -38,4 +39,5 @@ def configure(app: Flask) -> None:
             db.session.commit()
         else:
             db.session.rollback()
+            audit.keep_views_after_rollback(db.session)
         return response

@@ -55,6 +55,7 @@ from marac.models import (
     SignInState,
     User,
 )
+from marac.models.audit import create_append_only_triggers, drop_append_only_triggers
 from marac.services import accounts
 
 PASSWORD = "correct horse battery staple"
@@ -134,11 +135,16 @@ def test_database(databases: DatabaseFactory) -> str:
 def _empty_all_tables() -> None:
     tables = list(reversed(db.metadata.sorted_tables))
     if db.engine.dialect.name == "postgresql":
+        # TRUNCATE does not fire the audit trail's row triggers.
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
+        # The audit trail refuses deletes; a fresh test database is the one exception.
+        connection = db.session.connection()
+        drop_append_only_triggers(connection)
         for table in tables:
             db.session.execute(table.delete())
+        create_append_only_triggers(connection)
     db.session.commit()
 
 

@@ -228,6 +228,11 @@ TABLE: dict[tuple[str, str], tuple[Answer, ...]] = {
     # administrator of the area only (signed in moments ago, so no asking to confirm).
     ("admin.disable", "POST"):              (  L,   G, 403, 403, 403, 403, 403, 403, 403, 403),
     ("admin.reset_second_factor", "POST"):  (  L,   G, 403, 403, 403, 403, 403, 403, 403, 403),
+    # Who looked at a person's record: the administrator of the area only; an empty look-up is
+    # incomplete.
+    ("audit_trail.person_lookup", "GET"):   (  L, 200, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("audit_trail.person_lookup", "POST"):  (  L, 400, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("audit_trail.person", "GET"):          (  L, 200, 403, 403, 403, 403, 403, 403, 403, 403),
 }
 # fmt: on
 
@@ -532,8 +537,9 @@ ARGUMENT_KINDS = {
     "task_id": "pc_task",
     "meeting_id": "meeting",
     "item_id": "item",
+    "person_id": "person",
 }
-OWN_IDS = {"kept_id": "kept", "duplicate_id": "duplicate"}
+OWN_IDS = {"kept_id": "kept", "duplicate_id": "duplicate", "person_id": "kept"}
 # No such row; larger than a 32-bit id; larger than any integer a database holds.
 NONEXISTENT_IDS = (987_654, 2**31, 10**25)
 

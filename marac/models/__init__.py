@@ -2,7 +2,7 @@
 
 from marac.models.actions import Action, ActionStatusChange, OutboxEmail
 from marac.models.agencies import Agency, Area, User
-from marac.models.audit import AuditEntry
+from marac.models.audit import AuditChainHead, AuditEntry
 from marac.models.cases import (
     Case,
     CasePerson,
@@ -40,6 +40,7 @@ __all__ = [
     "Apology",
     "Attendance",
     "Area",
+    "AuditChainHead",
     "AuditEntry",
     "Case",
     "CasePerson",

@@ -41,7 +41,7 @@ def network_context(
 @bp.route("/cases/<int:case_id>/network")
 @case_route
 def show(case: Case, viewer: Viewer, links: CaseLinks) -> Response:
-    audit.record("case.network_view", object_type="case", object_id=case.id)
+    audit.record_view("case.network_view", object_type="case", object_id=case.id)
     return render(
         "network/page.html", "network/_network.html", **network_context(case, viewer, links)
     )
@@ -50,7 +50,7 @@ def show(case: Case, viewer: Viewer, links: CaseLinks) -> Response:
 @bp.route("/cases/<int:case_id>/network.svg")
 @case_route
 def picture(case: Case, viewer: Viewer, links: CaseLinks) -> Response:
-    audit.record("case.network_view", object_type="case", object_id=case.id, detail="picture")
+    audit.record_view("case.network_view", object_type="case", object_id=case.id, detail="picture")
     network = network_context(case, viewer, links)["network"]
     return Response(svg_document(network), mimetype="image/svg+xml")
 

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy.orm import aliased, selectinload
 
-from marac import policy
+from marac import audit, policy
 from marac.domain import Role
 from marac.extensions import db
 from marac.models import Case, CasePerson, Person, PersonMerge, PossibleDuplicate
@@ -133,6 +133,9 @@ def merge(kept_id: int, duplicate_id: int) -> Response | tuple[str, int] | str:
     kept = _person_in_area(kept_id, area_id)
     duplicate = _person_in_area(duplicate_id, area_id)
     people = _summaries([kept.id, duplicate.id])
+    if request.method == "GET":
+        for person_id in (kept.id, duplicate.id):
+            audit.record_view("person.compare", object_type="person", object_id=person_id)
     problem = None
     try:
         people_service.check_merge(db.session, kept, duplicate)

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from marac import eligibility, matching, policy
+from marac import audit, eligibility, matching, policy
 from marac.checklists import Checklist, get_checklist
 from marac.domain import CaseRole, CaseStatus, ChecklistAnswer, Gender
 from marac.extensions import db
@@ -89,7 +89,10 @@ def _candidates(viewer: Viewer, row: PersonFields) -> Offer:
         query,
         allowed=policy.matchable_people_clause(viewer),
     )
-    return Offer(present_candidates(db.session, viewer, found.candidates), found.crowded)
+    candidates = present_candidates(db.session, viewer, found.candidates)
+    for candidate in candidates:
+        audit.record_view("person.offered", object_type="person", object_id=candidate.person_id)
+    return Offer(candidates, found.crowded)
 
 
 def _offer(row: PersonFields, offer: Offer) -> None:
