@@ -122,6 +122,21 @@ def make_test_app(database_url: str, **overrides: Any) -> Flask:
     return app
 
 
+@pytest.fixture
+def another_app(test_database: str) -> Iterator[Callable[..., Flask]]:
+    """A second app on the test database with other settings; its connections closed after."""
+    made: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        made.append(make_test_app(test_database, **overrides))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def test_database(databases: DatabaseFactory) -> str:
     url = databases.new("main")

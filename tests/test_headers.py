@@ -9,7 +9,7 @@ seen through Flask's ``request_finished`` signal so that headers and URLs are ch
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
@@ -227,19 +227,13 @@ def test_htmx_keeps_no_history_in_the_browser(client: FlaskClient) -> None:
     assert re.search(r"\shx-history=", html) is None  # only the valid data- form
 
 
-def test_hsts_only_over_https(test_database: str) -> None:
-    app = _app_with_hsts(test_database)
+def test_hsts_only_over_https(another_app: Callable[..., Flask]) -> None:
+    app = another_app(MARAC_HSTS=True)
     client = app.test_client()
     secure = client.get("/login", base_url="https://marac.example")
     assert secure.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     plain = client.get("/login")
     assert "Strict-Transport-Security" not in plain.headers
-
-
-def _app_with_hsts(database_url: str) -> Flask:
-    from .conftest import make_test_app
-
-    return make_test_app(database_url, MARAC_HSTS=True)
 
 
 def test_each_response_gets_its_own_nonce(client: FlaskClient) -> None:

@@ -25,7 +25,6 @@ from .conftest import (
     csrf_token,
     fresh_code,
     login,
-    make_test_app,
     post_form,
 )
 
@@ -224,12 +223,10 @@ def test_repeated_failures_lock_the_account_for_a_while(
 
 
 def test_sign_in_attempts_are_limited_per_address(
-    test_database: str, make_user: Callable[..., User]
+    another_app: Callable[..., Flask], make_user: Callable[..., User]
 ) -> None:
     make_user(username="rep")
-    limited = make_test_app(
-        test_database, RATELIMIT_ENABLED=True, MARAC_LOGIN_RATE_LIMIT="3 per minute"
-    )
+    limited = another_app(RATELIMIT_ENABLED=True, MARAC_LOGIN_RATE_LIMIT="3 per minute")
     client = limited.test_client()
     answers = [login(client, "nobody", "wrong").status_code for _ in range(4)]
     assert answers == [401, 401, 401, 429]
@@ -399,10 +396,9 @@ def test_demo_code_prints_a_demo_users_current_code(
 
 
 def test_behind_a_proxy_the_clients_address_is_counted(
-    test_database: str, make_user: Callable[..., User]
+    another_app: Callable[..., Flask], make_user: Callable[..., User]
 ) -> None:
-    proxied = make_test_app(
-        test_database,
+    proxied = another_app(
         RATELIMIT_ENABLED=True,
         MARAC_LOGIN_RATE_LIMIT="2 per minute",
         MARAC_PROXY_HOPS=1,
