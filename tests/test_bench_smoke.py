@@ -63,3 +63,19 @@ def test_meeting_benchmark_runs_at_a_tiny_size(tmp_path: Path, capsys) -> None: 
     assert changed["queries"] <= 30 < report["meeting_items"]
     assert (tmp_path / "meeting-sqlite-60.json").exists()
     assert "live feed" in capsys.readouterr().out
+
+
+def test_audit_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "audit_bench", PROJECT_ROOT / "bench" / "audit_bench.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    output = tmp_path / "audit.json"
+    report = bench.main(
+        ["--entries", "300", "--commits", "10", "--threads", "2", "--output", str(output)]
+    )
+    assert json.loads(output.read_text()) == report
+    # 10 sealed one by one, 10 by two threads, 300 loaded: the whole chain verifies.
+    assert report["verify"]["entries"] == 320
+    assert report["commits_per_s_sealed"] > 0
