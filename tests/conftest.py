@@ -25,7 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
-from marac import clock, create_app, twofactor
+from marac import MIGRATIONS_DIR, clock, create_app, twofactor
 from marac.domain import (
     AgencyKind,
     AgencySide,
@@ -41,6 +41,7 @@ from marac.domain import (
 )
 from marac.extensions import db
 from marac.models import (
+    Action,
     Agency,
     Area,
     Case,
@@ -50,13 +51,15 @@ from marac.models import (
     Involvement,
     Person,
     PersonAlias,
+    PossibleDuplicate,
     Relationship,
     SharingConsent,
     SignInState,
     User,
 )
 from marac.models.audit import create_append_only_triggers, drop_append_only_triggers
-from marac.services import accounts
+from marac.seeding import load_demo
+from marac.services import accounts, reminders
 
 PASSWORD = "correct horse battery staple"
 # Every factory user's authenticator secret (base32), unless a test asks for an unenrolled one.
@@ -177,6 +180,55 @@ def app(test_database: str) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+# --- the demo, shared by the leak, header and audit tests -----------------------------------------
+# Session fixtures live here, not in a test module: imported into a second module, pytest would
+# build a second demo under the same database name.
+
+
+@pytest.fixture(scope="session")
+def demo_app(databases: DatabaseFactory) -> Iterator[Flask]:
+    """The demo, loaded once through the migrations, as the demo command loads it."""
+    from flask_migrate import upgrade
+
+    app = make_test_app(databases.new("demo"))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR)
+        load_demo(db.session, accounts.hash_password(PASSWORD))
+        reminders.queue_reminders(db.session, "https://marac.example")
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_usernames(demo_app: Flask) -> list[str]:
+    with demo_app.app_context():
+        return list(db.session.scalars(sa.select(User.username).order_by(User.username)))
+
+
+@pytest.fixture(scope="session")
+def demo_merge_pairs(demo_app: Flask) -> list[tuple[int, int]]:
+    """The possible duplicates the demo raises, as (known record, new record)."""
+    with demo_app.app_context():
+        return [
+            (flag.candidate_id, flag.person_id)
+            for flag in db.session.scalars(sa.select(PossibleDuplicate))
+        ]
+
+
+@pytest.fixture(scope="session")
+def demo_case_ids(demo_app: Flask) -> list[int]:
+    with demo_app.app_context():
+        return list(db.session.scalars(sa.select(Case.id).order_by(Case.id)))
+
+
+@pytest.fixture(scope="session")
+def demo_action_ids(demo_app: Flask) -> list[tuple[int, int]]:
+    with demo_app.app_context():
+        return [tuple(row) for row in db.session.execute(sa.select(Action.case_id, Action.id))]
 
 
 # --- query counting ------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from marac.models import AuditChainHead, AuditEntry
 from marac.models.audit import TRIGGER_NAME, create_append_only_triggers, drop_append_only_triggers
 
 from .conftest import DatabaseFactory, login, make_test_app, post_form
-from .test_leaks import CANARIES, demo_app  # noqa: F401 - the demo fixture, shared
+from .test_leaks import CANARIES
 
 
 def _write(count: int, action: str = "test.entry") -> None:
@@ -301,7 +301,7 @@ def test_only_administrators_of_the_area_use_the_screen(
     assert other.get("/admin/audit/people/999999").status_code == 404
 
 
-def test_the_audit_screen_leaks_no_case_content_on_the_demo(demo_app: Flask) -> None:  # noqa: F811
+def test_the_audit_screen_leaks_no_case_content_on_the_demo(demo_app: Flask) -> None:
     """Every demo user opens every case they can; the administrator's screen for each demo
     person then names the viewers but none of the demo's sensitive values or identities."""
     with demo_app.app_context():

@@ -20,13 +20,7 @@ from flask import Flask, request, request_finished
 from flask.testing import FlaskClient
 
 from .conftest import login
-from .test_leaks import (  # noqa: F401 - the demo fixtures, shared with the leak tests
-    demo_action_ids,
-    demo_app,
-    demo_case_ids,
-    demo_merge_pairs,
-    everything_seen_by,
-)
+from .test_leaks import everything_seen_by
 
 # Query-string keys the service may put in a URL: views, filters, dates, ids and paging. None of
 # them can carry a name, an address or anything typed about a person.
@@ -58,7 +52,7 @@ class Seen:
 
 
 @pytest.fixture
-def seen(demo_app: Flask) -> Iterator[list[Seen]]:  # noqa: F811
+def seen(demo_app: Flask) -> Iterator[list[Seen]]:
     responses: list[Seen] = []
 
     def record(sender: Flask, response: Any, **_: Any) -> None:
@@ -122,12 +116,12 @@ def _nonce(csp: str) -> str:
 # the administrator the administration pages.
 @pytest.mark.parametrize("username", ["chair", "programme", "admin"])
 def test_every_page_has_a_strict_policy_and_no_inline_code(
-    demo_app: Flask,  # noqa: F811
+    demo_app: Flask,
     seen: list[Seen],
     username: str,
-    demo_case_ids: list[int],  # noqa: F811
-    demo_merge_pairs: list[tuple[int, int]],  # noqa: F811
-    demo_action_ids: list[tuple[int, int]],  # noqa: F811
+    demo_case_ids: list[int],
+    demo_merge_pairs: list[tuple[int, int]],
+    demo_action_ids: list[tuple[int, int]],
 ) -> None:
     _crawl(demo_app, username, demo_case_ids, demo_merge_pairs, demo_action_ids)
     pages = [s for s in seen if s.html]
@@ -198,7 +192,7 @@ def _url_problems(where: str, url: str) -> list[str]:
 
 
 def test_a_name_in_the_query_string_is_not_searched_for(
-    demo_app: Flask,  # noqa: F811
+    demo_app: Flask,
 ) -> None:
     client = demo_app.test_client()
     login(client, "chair")

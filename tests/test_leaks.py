@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,25 +20,20 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from marac import MIGRATIONS_DIR
 from marac.config import PROJECT_ROOT
 from marac.domain import OPEN_MEETING_STATUSES
 from marac.extensions import db
 from marac.models import (
-    Action,
     AgendaItem,
     Case,
     Meeting,
     OutboxEmail,
     PartnerContactRecord,
-    PossibleDuplicate,
     ProgrammeRecord,
-    User,
 )
-from marac.seeding import load_demo, read_demo
-from marac.services import accounts, reminders
+from marac.seeding import read_demo
 
-from .conftest import PASSWORD, DatabaseFactory, csrf_token, login, make_test_app
+from .conftest import csrf_token, login
 
 CANARY_FILE = PROJECT_ROOT / "seeds" / "demo-canaries.toml"
 
@@ -61,44 +55,6 @@ def read_canary_table(path: Path = CANARY_FILE) -> dict[str, frozenset[str]]:
 
 
 CANARIES = read_canary_table()
-
-
-@pytest.fixture(scope="session")
-def demo_app(databases: DatabaseFactory) -> Iterator[Flask]:
-    """The demo, loaded once through the migrations, as the demo command loads it."""
-    from flask_migrate import upgrade
-
-    app = make_test_app(databases.new("demo"))
-    with app.app_context():
-        upgrade(directory=MIGRATIONS_DIR)
-        load_demo(db.session, accounts.hash_password(PASSWORD))
-        reminders.queue_reminders(db.session, "https://marac.example")
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def demo_usernames(demo_app: Flask) -> list[str]:
-    with demo_app.app_context():
-        return list(db.session.scalars(sa.select(User.username).order_by(User.username)))
-
-
-@pytest.fixture(scope="session")
-def demo_merge_pairs(demo_app: Flask) -> list[tuple[int, int]]:
-    """The possible duplicates the demo raises, as (known record, new record)."""
-    with demo_app.app_context():
-        return [
-            (flag.candidate_id, flag.person_id)
-            for flag in db.session.scalars(sa.select(PossibleDuplicate))
-        ]
-
-
-@pytest.fixture(scope="session")
-def demo_case_ids(demo_app: Flask) -> list[int]:
-    with demo_app.app_context():
-        return list(db.session.scalars(sa.select(Case.id).order_by(Case.id)))
 
 
 # Names typed into the referral form: every demo person whose identity the table holds, and some
@@ -141,12 +97,6 @@ def referral_payload(token: str, given: str, family: str, dob: str) -> dict[str,
             {f"{row}-given_name": given, f"{row}-family_name": family, f"{row}-date_of_birth": dob}
         )
     return data
-
-
-@pytest.fixture(scope="session")
-def demo_action_ids(demo_app: Flask) -> list[tuple[int, int]]:
-    with demo_app.app_context():
-        return [tuple(row) for row in db.session.execute(sa.select(Action.case_id, Action.id))]
 
 
 @dataclass(frozen=True)
