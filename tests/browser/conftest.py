@@ -25,7 +25,10 @@ from werkzeug.serving import make_server
 from marac import MIGRATIONS_DIR
 from marac.extensions import db
 
-from ..conftest import PASSWORD, DatabaseFactory, make_test_app
+from ..conftest import PASSWORD, DatabaseFactory, fresh_code, make_test_app
+
+# The app the live server serves: sign_in reads a demo user's current code from it.
+_SERVED_APPS: list[Flask] = []
 
 # The real binary first: /usr/bin/chromium is Debian's wrapper script around it.
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
@@ -70,6 +73,7 @@ def live_server(databases: DatabaseFactory) -> Iterator[LiveServer]:
         upgrade(directory=MIGRATIONS_DIR)
         load_demo(db.session, accounts.hash_password(PASSWORD))
         db.session.commit()
+    _SERVED_APPS.append(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -120,9 +124,13 @@ def new_page(browser: Any, live_server: LiveServer) -> Iterator[Callable[[], Any
 
 
 def sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
-    """Every step of signing in as a demo user, ending on the page the service sends them to."""
+    """Every step of signing in as a demo user, ending on the page the service sends them to.
+
+    The code is the one the user's authenticator app would show now (demo users are enrolled).
+    """
     page.goto("/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
+    page.get_by_label("Code").fill(fresh_code(_SERVED_APPS[-1], username))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/login" not in url)
