@@ -299,6 +299,7 @@ def generate(n_actions: int, n_areas: int, seed: int) -> dict[str, int]:
                     history.append(
                         {
                             "action_id": action_id,
+                            "area_id": case["area_id"],
                             "from_status": ActionStatus.OPEN,
                             "to_status": status,
                             "note": "Bench note",

@@ -25,6 +25,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(marac_config.PROJECT_ROOT / "templates"),
         static_folder=str(marac_config.PROJECT_ROOT / "static"),
     )
+    from marac.web.input import CleanRequest
+
+    # Every form and query string loses its control characters before a view reads it.
+    app.request_class = CleanRequest
     app.config.update(marac_config.BASE)
     overrides = dict(config or {})
     if overrides.get("TESTING"):

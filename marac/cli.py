@@ -19,10 +19,11 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
 from marac import MIGRATIONS_DIR, audit, clock, matching, seeding, twofactor
+from marac import backup as backups
 from marac.domain import Role
 from marac.extensions import db
-from marac.models import Agency, User
-from marac.services import accounts, reminders
+from marac.models import Agency, Case, User
+from marac.services import accounts, reminders, retention
 
 DEMO_PASSWORD_FILE = "demo_password"  # noqa: S105 - a file name, not a password
 
@@ -203,6 +204,129 @@ def audit_verify_command() -> None:
     sys.exit(1)
 
 
+def _retention_years() -> int:
+    years = int(current_app.config["MARAC_RETENTION_YEARS"])
+    if years < 1:
+        raise click.UsageError("MARAC_RETENTION_YEARS must be at least 1.")
+    return years
+
+
+@click.command("retention-due")
+@with_appcontext
+def retention_due_command() -> None:
+    """List closed cases past the retention period, for review before deletion."""
+    years = _retention_years()
+    today = clock.service_today()
+    cases = retention.due_cases(db.session, today, years)
+    cutoff = retention.retention_cutoff(today, years)
+    click.echo(
+        f"Retention: {years} years after closing. Closed on or before {cutoff.isoformat()}: "
+        f"{len(cases)} case{'' if len(cases) == 1 else 's'}."
+    )
+    for case in cases:
+        click.echo(
+            f"  {case.reference}  referred {case.referred_on.isoformat()}  "
+            f"closed {case.closed_on.isoformat()}"
+        )
+    audit.record("retention.review", detail=f"{len(cases)} cases past {years} years listed")
+    db.session.commit()
+
+
+@click.command("retention-delete")
+@click.argument("references", nargs=-1)
+@click.option("--all-due", is_flag=True, help="Every case that retention-due lists.")
+@click.option(
+    "--confirm",
+    is_flag=True,
+    help="Really delete. Without it nothing is deleted: the command says what would be.",
+)
+@with_appcontext
+def retention_delete_command(references: tuple[str, ...], all_due: bool, confirm: bool) -> None:
+    """Delete closed cases past retention and the people only in them, leaving a tombstone.
+
+    Dry run unless --confirm is given. Name the cases by reference, or give --all-due.
+    """
+    years = _retention_years()
+    today = clock.service_today()
+    if all_due == bool(references):
+        raise click.UsageError("Name the cases by reference, or give --all-due (not both).")
+    if all_due:
+        cases = retention.due_cases(db.session, today, years)
+    else:
+        cases = []
+        for reference in references:
+            case = db.session.scalar(sa.select(Case).where(Case.reference == reference.strip()))
+            if case is None:
+                raise click.UsageError(f"There is no case {reference}.")
+            if not retention.is_due(case, today, years):
+                raise click.UsageError(
+                    f"{case.reference} is not past retention: only cases closed on or before "
+                    f"{retention.retention_cutoff(today, years).isoformat()} can be deleted."
+                )
+            cases.append(case)
+    verb = "Deleted" if confirm else "Would delete"
+    ids = [case.id for case in cases]
+    for case_id in ids:
+        case = db.session.get(Case, case_id)
+        deletion = retention.delete_case(db.session, case, years)
+        rows = sum(deletion.counts.values())
+        click.echo(
+            f"{verb} {deletion.reference}: {rows} rows, {deletion.people_deleted} people "
+            f"({deletion.people_kept} kept: in other records)"
+        )
+        for name, count in sorted(deletion.counts.items()):
+            click.echo(f"    {name}: {count}")
+        if confirm:
+            db.session.commit()
+        else:
+            db.session.rollback()
+    if not cases:
+        click.echo("No case to delete.")
+    elif not confirm:
+        click.echo("Dry run: nothing was deleted. Add --confirm to delete.")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Copy the SQLite database to a new file PATH while the service runs (consistent)."""
+    try:
+        copied = backups.backup(backups.sqlite_path(db.engine), path)
+    except backups.BackupError as problem:
+        raise click.ClickException(str(problem)) from problem
+    click.echo(f"Backed up to {copied.path}: {copied.tables} tables, {copied.rows} rows.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Overwrite the database that is there (stop the service first).",
+)
+@with_appcontext
+def restore_command(path: Path, replace: bool) -> None:
+    """Restore the SQLite database from a backup made by `marac backup`, then check it."""
+    try:
+        target = backups.sqlite_path(db.engine)
+        db.session.remove()
+        db.engine.dispose()
+        copied = backups.restore(path, target, replace=replace)
+    except backups.BackupError as problem:
+        raise click.ClickException(str(problem)) from problem
+    click.echo(f"Restored {copied.path}: {copied.tables} tables, {copied.rows} rows; integrity ok.")
+    result = audit.verify_chain(db.session)
+    if not result.ok:
+        click.echo(
+            f"AUDIT TRAIL BROKEN in the restored database: {len(result.problems or [])} "
+            "problem(s); run marac audit-verify for the list.",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"Audit trail intact: {result.checked} entries, last hash {result.head_hash}.")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         init_db_command,
@@ -213,6 +337,10 @@ def register_commands(app: Flask) -> None:
         send_email_command,
         demo_code_command,
         audit_verify_command,
+        retention_due_command,
+        retention_delete_command,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)
 

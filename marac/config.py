@@ -86,6 +86,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "MARAC_SMTP_STARTTLS": _env_bool("MARAC_SMTP_STARTTLS", True),
         # After he drops out or is suspended, her worker's contact is weekly for this long.
         "MARAC_PC_STEP_UP_WEEKS": _env_int("MARAC_PC_STEP_UP_WEEKS", 12),
+        # Closed cases are deleted this many years after closing (docs/security.md says why).
+        "MARAC_RETENTION_YEARS": _env_int("MARAC_RETENTION_YEARS", 6),
     }
 
 
@@ -128,6 +130,7 @@ BASE: dict[str, Any] = {
     "MARAC_SMTP_FROM": "marac@localhost",
     "MARAC_SMTP_STARTTLS": True,
     "MARAC_PC_STEP_UP_WEEKS": 12,
+    "MARAC_RETENTION_YEARS": 6,
     # argon2id parameters (RFC 9106 second recommended option, memory-constrained).
     "MARAC_ARGON2": {"time_cost": 3, "memory_cost": 64 * 1024, "parallelism": 4},
     "TESTING": False,

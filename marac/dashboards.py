@@ -136,10 +136,12 @@ def not_completed_conditions(
 ) -> list[sa.ColumnElement[bool]]:
     """Actions marked "not completed by the agency" during the period (whatever they are now).
 
-    Written as ``id IN (the period's status changes)`` so that the database starts from the few
-    changes in the period (an index on status and time), not from every action of the area.
+    Written as ``id IN (the area's status changes in the period)`` so that the database starts
+    from the few changes in one range of an index on (area, status, time), not from every action
+    of the area nor from every such change in the country.
     """
     marked = sa.select(ActionStatusChange.action_id).where(
+        ActionStatusChange.area_id == viewer.area_id,
         ActionStatusChange.to_status == ActionStatus.NOT_DONE_BY_AGENCY,
         ActionStatusChange.changed_at >= start_of_day(period_from),
         ActionStatusChange.changed_at < start_of_day(period_to + timedelta(days=1)),

@@ -17,6 +17,15 @@ class Labelled(StrEnum):
         return _LABELS.get(self, self.value.replace("_", " ").capitalize())
 
 
+class _PlainLabels(Labelled):
+    """Values that other enumerations share ("other", "not_known", "yes") with labels of their
+    own: the shared label table is keyed by value."""
+
+    @property
+    def label(self) -> str:
+        return _PLAIN_LABELS[(type(self).__name__, self.value)]
+
+
 class Role(Labelled):
     ADMINISTRATOR = "administrator"
     COORDINATOR = "coordinator"
@@ -55,6 +64,68 @@ class Gender(Labelled):
     NON_BINARY = "non_binary"
     OTHER = "other"
     NOT_KNOWN = "not_known"
+
+
+# Equality monitoring: special-category data, asked on the referral form (never required) and
+# counted in the quarterly return. "Not known" (nobody asked, or it was not recorded) and
+# "prefers not to say" (asked, and she chose not to answer) are kept apart: neither is counted
+# as any group.
+
+
+class EthnicGroup(_PlainLabels):
+    """The census groups (England and Wales, 2021), the white groups kept apart because the
+    return counts Black, Asian and minoritised communities, white minorities included."""
+
+    WHITE_BRITISH = "white_british"
+    WHITE_IRISH = "white_irish"
+    GYPSY_TRAVELLER = "gypsy_traveller"
+    ROMA = "roma"
+    WHITE_OTHER = "white_other"
+    MIXED = "mixed"
+    ASIAN = "asian"
+    BLACK = "black"
+    ARAB = "arab"
+    OTHER = "other"
+    NOT_KNOWN = "not_known"
+    PREFERS_NOT_TO_SAY = "prefers_not_to_say"
+
+
+# Counted as "Black, Asian and minoritised communities" in the return: every known group but
+# White British (docs/reporting.md).
+MINORITISED_ETHNIC_GROUPS = frozenset(
+    set(EthnicGroup)
+    - {EthnicGroup.WHITE_BRITISH, EthnicGroup.NOT_KNOWN, EthnicGroup.PREFERS_NOT_TO_SAY}
+)
+
+
+class SexualOrientation(_PlainLabels):
+    STRAIGHT = "straight"
+    GAY_OR_LESBIAN = "gay_or_lesbian"
+    BISEXUAL = "bisexual"
+    OTHER = "other"
+    NOT_KNOWN = "not_known"
+    PREFERS_NOT_TO_SAY = "prefers_not_to_say"
+
+
+LGB_ORIENTATIONS = frozenset(
+    {SexualOrientation.GAY_OR_LESBIAN, SexualOrientation.BISEXUAL, SexualOrientation.OTHER}
+)
+
+
+class TransHistory(_PlainLabels):
+    """Whether the gender they identify with is the one they were registered with at birth."""
+
+    SAME = "same"
+    TRANS = "trans"
+    NOT_KNOWN = "not_known"
+    PREFERS_NOT_TO_SAY = "prefers_not_to_say"
+
+
+class Disability(_PlainLabels):
+    YES = "yes"
+    NO = "no"
+    NOT_KNOWN = "not_known"
+    PREFERS_NOT_TO_SAY = "prefers_not_to_say"
 
 
 class RelationshipKind(Labelled):
@@ -410,6 +481,21 @@ class AttendanceKind(_OwnLabels):
     OBSERVER = "observer"
 
 
+class DocumentKind(_OwnLabels):
+    """A PDF the service issued. Papers are issued by the coordinator after a meeting, one
+    agency copy per attending agency and the chair's complete copy; the agenda and a case's
+    action plan are made on demand for the one user who asked."""
+
+    AGENCY_PAPERS = "agency_papers"
+    CHAIR_PAPERS = "chair_papers"
+    AGENDA = "agenda"
+    ACTION_PLAN = "action_plan"
+
+
+# Papers issued after a meeting (as opposed to a PDF made on demand for one user).
+MEETING_PAPERS = frozenset({DocumentKind.AGENCY_PAPERS, DocumentKind.CHAIR_PAPERS})
+
+
 _OWN_LABELS: dict[tuple[type, str], str] = {
     (type(m), m.value): label
     for m, label in (
@@ -422,5 +508,39 @@ _OWN_LABELS: dict[tuple[type, str], str] = {
         (AgendaStatus.MOVED, "Moved to a later meeting"),
         (AttendanceKind.MEMBER, "Attending for my agency"),
         (AttendanceKind.OBSERVER, "Observer"),
+        (DocumentKind.AGENCY_PAPERS, "Minutes and action plan: agency copy"),
+        (DocumentKind.CHAIR_PAPERS, "Minutes and action plan: the chair's complete copy"),
+        (DocumentKind.AGENDA, "Agenda"),
+        (DocumentKind.ACTION_PLAN, "Action plan for one case"),
     )
+}
+
+
+_PLAIN_LABELS: dict[tuple[str, str], str] = {
+    ("EthnicGroup", "white_british"): "White: English, Welsh, Scottish, Northern Irish or British",
+    ("EthnicGroup", "white_irish"): "White: Irish",
+    ("EthnicGroup", "gypsy_traveller"): "White: Gypsy or Irish Traveller",
+    ("EthnicGroup", "roma"): "White: Roma",
+    ("EthnicGroup", "white_other"): "White: any other white background",
+    ("EthnicGroup", "mixed"): "Mixed or multiple ethnic groups",
+    ("EthnicGroup", "asian"): "Asian or Asian British",
+    ("EthnicGroup", "black"): "Black, Black British, Caribbean or African",
+    ("EthnicGroup", "arab"): "Arab",
+    ("EthnicGroup", "other"): "Any other ethnic group",
+    ("EthnicGroup", "not_known"): "Not known",
+    ("EthnicGroup", "prefers_not_to_say"): "Prefers not to say",
+    ("SexualOrientation", "straight"): "Straight or heterosexual",
+    ("SexualOrientation", "gay_or_lesbian"): "Gay or lesbian",
+    ("SexualOrientation", "bisexual"): "Bisexual",
+    ("SexualOrientation", "other"): "Another sexual orientation",
+    ("SexualOrientation", "not_known"): "Not known",
+    ("SexualOrientation", "prefers_not_to_say"): "Prefers not to say",
+    ("TransHistory", "same"): "Yes, the same",
+    ("TransHistory", "trans"): "No: trans, or their gender is different",
+    ("TransHistory", "not_known"): "Not known",
+    ("TransHistory", "prefers_not_to_say"): "Prefers not to say",
+    ("Disability", "yes"): "Yes",
+    ("Disability", "no"): "No",
+    ("Disability", "not_known"): "Not known",
+    ("Disability", "prefers_not_to_say"): "Prefers not to say",
 }

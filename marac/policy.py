@@ -31,6 +31,13 @@ Address and safe contact details
     and agencies she agreed may have them (her agreement covers her children's). Other MARAC
     agencies learn only that they are held; perpetrator-facing agencies learn nothing.
 
+Equality monitoring (a person's ethnic group, sexual orientation, trans history, disability)
+  - Special-category data, asked on the referral form and never required. Shown on screen to the
+    coordinator and the chair of the area, the agency that made the referral, and the person's own
+    named IDVA/PC worker (her worker also for her children), when they may see the person in full.
+  - Nobody else sees it, not even that it was recorded: perpetrator-facing agencies never.
+  - It leaves the service only as counts in the quarterly return, small numbers suppressed.
+
 Information items, by classification
   - Perpetrator-facing agencies: their own records in full; items shared with the MARAC about a man
     they work with, from agency records or his own disclosures, in full; nothing from or about her
@@ -123,6 +130,23 @@ Meetings (the agenda, research, the live meeting, the minutes)
   - Crimes disclosed at the meeting: the chair and users of the area's police agencies who may open
     the case; everyone else who may open it and is not perpetrator-facing learns how many.
 
+Papers (the PDFs the service issues)
+  - Every PDF is built from what the policy gives its reader, by the rules above: nothing
+    withheld is in the file at all.
+  - After a meeting whose minutes are approved, the area's coordinator issues the papers: one
+    copy per attending agency, written for that agency's representative (the rules above for an
+    agency representative with no personal links: no named worker's survivors, nothing recorded
+    by one person), and the chair's complete copy.
+  - An agency copy is read by the users of that agency whose own reading covers it: its
+    representatives and reviewers (and its coordinator or chair). Named survivor workers read
+    only their own survivors' cases, so they never read an agency copy. The chair's copy: the
+    area's chairs. A PDF made on demand (the agenda, a case's action plan): the user it was
+    made for, by that user's own reading.
+  - Checking a file against the issued documents: anyone of the area but the administrator.
+    The coordinator and the chair, and whoever may read the document, learn its number, its
+    recipient, who issued it and when; others of the area only that it is genuine; a document
+    of another area is answered as a file the service never issued.
+
 Actions (agreed at or outside a meeting; one owner agency each)
   - Nothing about an action is shown without access to its case.
   - Perpetrator-facing agencies: their own agency's actions in full, and nothing else at all, not
@@ -144,6 +168,17 @@ Actions (agreed at or outside a meeting; one owner agency each)
     chair; police liaison for police reviewers (a reviewer of a police agency) and the chair.
     Every row on them is an action decision. The reviewers' "cases with no action about a child /
     about him" lists say only that no such action exists, which those reviewers may read anyway.
+
+Reports (the quarterly data return and the area dashboard)
+  - The coordinator and the chair of the area: the return on screen, its downloads (CSV, PDF),
+    and the dashboard. They hold counts only, never a name or a case reference.
+  - The area's settings for the dashboard (adult female population, IDVA full-time
+    equivalents): the coordinator and the administrator of the area may change them; the
+    administrator sees nothing else of the reports (they are counts of cases).
+  - Nobody of another area, and nobody else of the area (agency representatives, reviewers,
+    workers, perpetrator-facing agencies).
+  - Downloads leave the service: counts from 1 to 5 are shown as "5 or fewer", and totals that
+    would give a suppressed count back by subtraction are suppressed too (docs/reporting.md).
 
 Perpetrator programmes (his programme record: status, attendance, disclosures, concerns)
   - The programme agency that keeps the record: in full, and it alone records on it.
@@ -191,6 +226,7 @@ from marac.domain import (
     AgencyKind,
     CaseRole,
     Classification,
+    DocumentKind,
     InvolvementKind,
     ItemSource,
     ProgrammeEventKind,
@@ -369,6 +405,25 @@ def contact_details(viewer: Viewer, links: CaseLinks, person_id: int) -> Decisio
     ):
         return _full("she agreed this agency may have them")
     return _summary("contact details only for those who must contact her", CONTACT_HELD_ELSEWHERE)
+
+
+EQUALITY_READERS = frozenset({Role.COORDINATOR, Role.CHAIR})
+
+
+def equality_details(viewer: Viewer, links: CaseLinks, person_id: int) -> Decision:
+    """A person's equality-monitoring answers (special-category data): for those who need them."""
+    role = links.roles.get(person_id)
+    if role is None or not person_identity(viewer, links, person_id).full:
+        return _withheld("the person is not shown in full")
+    if viewer.perpetrator_facing:
+        return _withheld("never shown to perpetrator-facing agencies")
+    if viewer.role in EQUALITY_READERS:
+        return _full(f"{viewer.role.label} of the area")
+    if links.referring_agency_id == viewer.agency_id:
+        return _full("agency made the referral")
+    if person_id in links.allocated or _own_worker_for_household(links, role):
+        return _full("their own named worker")
+    return _withheld("special-category data, only for those who need it")
 
 
 def _own_worker_for_household(links: CaseLinks, role: CaseRole) -> bool:
@@ -1091,6 +1146,81 @@ def crimes_disclosed(viewer: Viewer, links: CaseLinks) -> Decision:
 
 
 # ---------------------------------------------------------------------------------------------
+# Papers: the PDFs the service issues
+
+
+# Roles whose own reading covers everything an agency copy holds. An agency copy is written for
+# the agency's representative (``marac.viewer.agency_reader``): every case on the agenda. Named
+# survivor workers read only their own survivors' cases (one partner's worker never reaches
+# another partner's case), so they never read an agency copy.
+AGENCY_COPY_READERS = frozenset({Role.AGENCY_REP, Role.REVIEWER, Role.COORDINATOR, Role.CHAIR})
+DOCUMENT_ISSUED_ELSEWHERE = (
+    "This file is a document issued by the service. Ask the MARAC coordinator to whom it was "
+    "issued."
+)
+
+
+@dataclass(frozen=True)
+class DocumentFacts:
+    """What the policy needs to know about an issued document (never its content)."""
+
+    area_id: int
+    kind: DocumentKind
+    recipient_agency_id: int
+    recipient_user_id: int | None
+
+
+def may_issue_papers(viewer: Viewer, area_id: int) -> Decision:
+    """Issuing (and re-issuing) a meeting's papers: the area's coordinator."""
+    if may_run_meeting(viewer, area_id).full and viewer.role is Role.COORDINATOR:
+        return _full("coordinator of the area")
+    return _withheld("only the coordinator issues the papers")
+
+
+def may_read_document(viewer: Viewer, facts: DocumentFacts) -> Decision:
+    """Downloading an issued document, or seeing that it exists in a list of papers."""
+    if viewer.area_id != facts.area_id or viewer.role is Role.ADMINISTRATOR:
+        return _withheld("not a document for the viewer")
+    if facts.kind is DocumentKind.CHAIR_PAPERS:
+        if viewer.role is Role.CHAIR and not viewer.perpetrator_facing:
+            return _full("the chair's complete copy")
+        return _withheld("the complete copy is the chair's")
+    if facts.kind is DocumentKind.AGENCY_PAPERS:
+        if viewer.agency_id != facts.recipient_agency_id:
+            return _withheld("another agency's copy")
+        if viewer.role not in AGENCY_COPY_READERS:
+            return _withheld("named workers read only their own survivors' cases")
+        return _full("the agency's own copy")
+    if facts.kind in (DocumentKind.AGENDA, DocumentKind.ACTION_PLAN):
+        if facts.recipient_user_id is not None and facts.recipient_user_id == viewer.user_id:
+            return _full("made for the viewer")
+        return _withheld("made for someone else")
+    return _withheld("unknown kind of document")
+
+
+def may_verify_documents(viewer: Viewer) -> Decision:
+    if viewer.role is Role.ADMINISTRATOR:
+        return _withheld("administrators manage accounts, not cases")
+    return _full("a user of the area")
+
+
+def document_verification(viewer: Viewer, facts: DocumentFacts) -> Decision:
+    """What checking a file against the issued documents tells the viewer.
+
+    FULL: the number, the recipient, who issued it and when (the coordinator and the chair, who
+    trace leaks; and whoever may read the document itself). SUMMARY: only that it is genuine.
+    WITHHELD: answered exactly as a file the service never issued (another area's documents).
+    """
+    if not may_verify_documents(viewer).full or viewer.area_id != facts.area_id:
+        return _withheld("a document of another area")
+    if viewer.role in MEETING_RUNNERS and not viewer.perpetrator_facing:
+        return _full(f"{viewer.role.label} of the area")
+    if may_read_document(viewer, facts).full:
+        return _full("a document the viewer may read")
+    return _summary("issued to someone else", DOCUMENT_ISSUED_ELSEWHERE)
+
+
+# ---------------------------------------------------------------------------------------------
 # Administration
 
 
@@ -1103,6 +1233,32 @@ def may_administer(viewer: Viewer, area_id: int) -> Decision:
 # ---------------------------------------------------------------------------------------------
 # The same rules as query filters, so lists and search stay fast at scale.
 # tests/test_policy.py forces these to agree with the decisions above.
+
+
+REPORT_READERS = frozenset({Role.COORDINATOR, Role.CHAIR})
+REPORT_SETTINGS_EDITORS = frozenset({Role.COORDINATOR, Role.ADMINISTRATOR})
+
+
+def may_see_reports(viewer: Viewer, area_id: int) -> Decision:
+    """The quarterly return, its downloads and the dashboard of one area."""
+    if viewer.area_id != area_id:
+        return _withheld("another area")
+    if viewer.perpetrator_facing:
+        return _withheld("not for perpetrator-facing agencies")
+    if viewer.role in REPORT_READERS:
+        return _full(f"{viewer.role.label} of the area")
+    return _withheld("reports are for the coordinator and the chair")
+
+
+def may_edit_report_settings(viewer: Viewer, area_id: int) -> Decision:
+    """The adult female population and the IDVA full-time equivalents the dashboard reads."""
+    if viewer.area_id != area_id:
+        return _withheld("another area")
+    if viewer.perpetrator_facing:
+        return _withheld("not for perpetrator-facing agencies")
+    if viewer.role in REPORT_SETTINGS_EDITORS:
+        return _full(f"{viewer.role.label} of the area")
+    return _withheld("the coordinator and the administrator keep the area's settings")
 
 
 def visible_cases_clause(viewer: Viewer, today: date | None = None) -> sa.ColumnElement[bool]:

@@ -63,6 +63,8 @@ class PresentedPerson:
     contact: PresentedContact | None = None
     contact_note: str | None = None
     involvements: tuple[str, ...] = ()
+    # (question, answer) pairs of equality monitoring; empty when the policy withholds them.
+    equality: tuple[tuple[str, str], ...] = ()
 
     def age_on(self, day: date) -> int | None:
         if self.date_of_birth is None:
@@ -182,6 +184,19 @@ def _load_people(session: Session, person_ids: Iterable[int]) -> dict[int, Perso
     return {p.id: p for p in rows}
 
 
+EQUALITY_QUESTIONS = (
+    ("ethnic_group", "Ethnic group"),
+    ("sexual_orientation", "Sexual orientation"),
+    ("trans_history", "Gender the same as registered at birth"),
+    ("disability", "Disabled"),
+)
+
+
+def equality_answers(person: Person) -> tuple[tuple[str, str], ...]:
+    """Only after ``policy.equality_details`` has opened them."""
+    return tuple((question, getattr(person, name).label) for name, question in EQUALITY_QUESTIONS)
+
+
 def present_case(session: Session, viewer: Viewer, case: Case, links: CaseLinks) -> PresentedCase:
     if not policy.case_access(viewer, links).full:
         raise PermissionError("present_case called for a case the viewer may not open")
@@ -234,6 +249,11 @@ def present_case(session: Session, viewer: Viewer, case: Case, links: CaseLinks)
                 contact=_present_contact(contact) if contact_decision.full and contact else None,
                 contact_note=contact_decision.summary,
                 involvements=tuple(involvement_lines.get(pid, ())),
+                equality=(
+                    equality_answers(person)
+                    if policy.equality_details(viewer, links, pid).full
+                    else ()
+                ),
             )
         )
     presented_people.sort(key=lambda p: (ROLE_ORDER[p.role], p.label))

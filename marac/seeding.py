@@ -33,6 +33,8 @@ from marac.domain import (
     ContactConsent,
     ContactMethod,
     ContactOutcome,
+    Disability,
+    EthnicGroup,
     Gender,
     InvolvementKind,
     ItemNature,
@@ -44,7 +46,9 @@ from marac.domain import (
     ProgrammeStatus,
     RelationshipKind,
     Role,
+    SexualOrientation,
     StatusReason,
+    TransHistory,
 )
 from marac.models import (
     Action,
@@ -52,6 +56,7 @@ from marac.models import (
     AgendaItem,
     Apology,
     Area,
+    AreaReportSettings,
     Attendance,
     Case,
     CasePerson,
@@ -158,6 +163,9 @@ def load_demo(
         _action(session, loaded, spec, now)
     session.flush()
     _flag_new_referrals(session, loaded)
+    for spec in data.get("meetings", []):
+        if "papers_issued_by" in spec:
+            _papers(session, loaded, spec)
     return [
         DemoLogin(u.username, u.display_name, u.role, u.agency.name) for u in loaded.users.values()
     ]
@@ -173,6 +181,8 @@ def _area(session: Session, spec: dict[str, Any]) -> Area:
         area = Area(code=spec["code"], name=spec["name"])
         session.add(area)
         session.flush()
+        if "report_settings" in spec:
+            session.add(AreaReportSettings(area_id=area.id, **spec["report_settings"]))
     return area
 
 
@@ -223,6 +233,15 @@ def _user(
     return user
 
 
+# Equality monitoring, varied in the demo so that the quarterly return has something to count.
+MONITORING = {
+    "ethnic_group": EthnicGroup,
+    "sexual_orientation": SexualOrientation,
+    "trans_history": TransHistory,
+    "disability": Disability,
+}
+
+
 def _person(session: Session, area_id: int, spec: dict[str, Any]) -> Person:
     dob = spec.get("dob")
     person = _first(
@@ -243,6 +262,8 @@ def _person(session: Session, area_id: int, spec: dict[str, Any]) -> Person:
             gender=Gender(spec.get("gender", "not_known")),
             aliases=[PersonAlias(name=name) for name in spec.get("aliases", [])],
         )
+        for name, enum_cls in MONITORING.items():
+            setattr(person, name, enum_cls(spec.get(name, "not_known")))
         if "contact" in spec:
             person.contact = ContactDetails(**spec["contact"])
         session.add(person)
@@ -739,3 +760,22 @@ def _meeting(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> Meeting
         )
     session.flush()
     return meeting
+
+
+def _papers(session: Session, loaded: _Loaded, spec: dict[str, Any]) -> None:
+    """The meeting's papers, issued by the coordinator once (loading again issues nothing)."""
+    from flask import current_app, has_app_context
+
+    from marac.services import papers
+
+    meeting = loaded.meetings[spec["key"]]
+    if meeting.status is not MeetingStatus.APPROVED or papers.current_papers(session, meeting.id):
+        return
+    marking = (
+        current_app.config["MARAC_PROTECTIVE_MARKING"]
+        if has_app_context()
+        else "OFFICIAL-SENSITIVE"
+    )
+    papers.issue_meeting_papers(
+        session, meeting, user=loaded.users[spec["papers_issued_by"]], marking=marking
+    )

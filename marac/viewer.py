@@ -103,6 +103,27 @@ def viewer_for(user: User) -> Viewer:
     )
 
 
+# No user has this id: an agency reader is never anyone's named worker, never recorded anything.
+AGENCY_READER_USER_ID = 0
+
+
+def agency_reader(agency: Agency) -> Viewer:
+    """The reader an agency copy of the papers is written for: the agency's representative, with
+    no personal links (``marac.policy``, "Papers"), so the copy holds only what the agency as a
+    whole may see."""
+    return Viewer(
+        user_id=AGENCY_READER_USER_ID,
+        username="",
+        display_name=agency.name,
+        role=Role.AGENCY_REP,
+        agency_id=agency.id,
+        agency_name=agency.name,
+        agency_kind=agency.kind,
+        agency_side=agency.side,
+        area_id=agency.area_id,
+    )
+
+
 class CaseFacts(Protocol):
     """What ``links_for_cases`` reads of a case: an ORM ``Case``, or plain facts (the network
     reads cases it may not load whole, ``marac.graph.CaseFacts``)."""

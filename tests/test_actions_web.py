@@ -380,6 +380,7 @@ def test_coordinator_overdue_by_agency_stale_and_repeated_non_completion(
         db.session.add(
             ActionStatusChange(
                 action_id=a.id,
+                area_id=a.area_id,
                 from_status=ActionStatus.OPEN,
                 to_status=ActionStatus.NOT_DONE_BY_AGENCY,
                 note="n",

@@ -8,11 +8,12 @@ Pathways is a behaviour-change programme.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from marac import clock
 from marac.domain import (
     AgencyKind,
     AgencySide,
@@ -35,7 +36,17 @@ from marac.services.allocation import (
 
 from .conftest import csrf_token, login, post_form
 
-TODAY = date.today()
+# "Today" is read once, at noon of the day the run starts, and the service's clock is held
+# there: a run that crosses midnight must not meet two different days.
+NOW = datetime.combine(clock.service_today(), time(12), tzinfo=UTC)
+TODAY = NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def held_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "utc_now", lambda: NOW)
+
+
 PC, IDVA, CASEWORK = (
     InvolvementKind.PARTNER_CONTACT,
     InvolvementKind.IDVA_SUPPORT,

@@ -179,3 +179,57 @@ def test_htmx_request_after_session_end_is_told_to_reload_login(
     response = client.get("/cases/", headers={"HX-Request": "true"})
     assert response.status_code == 401
     assert response.headers["HX-Redirect"].startswith("/login")
+
+
+def test_deployment_defaults_are_fifteen_minutes_idle_and_ten_hours_absolute(
+    tmp_path, monkeypatch
+) -> None:  # noqa: ANN001
+    from marac import config
+
+    for name in ("MARAC_SESSION_IDLE_MINUTES", "MARAC_SESSION_ABSOLUTE_HOURS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MARAC_SECRET_KEY", "x" * 32)
+    settings = config.from_environment(tmp_path)
+    assert settings["PERMANENT_SESSION_LIFETIME"] == timedelta(minutes=15)
+    assert settings["MARAC_SESSION_ABSOLUTE_HOURS"] == 10
+    monkeypatch.setenv("MARAC_SESSION_IDLE_MINUTES", "5")
+    assert config.from_environment(tmp_path)["PERMANENT_SESSION_LIFETIME"] == timedelta(minutes=5)
+
+
+def test_idle_timeout_counts_from_the_last_request_not_the_sign_in(
+    client: FlaskClient, make_user, monkeypatch
+) -> None:  # noqa: ANN001
+    """Used every 14 minutes the session lives on; 16 minutes without a request end it."""
+    from itsdangerous import TimestampSigner
+
+    real = TimestampSigner.get_timestamp
+    offset = {"seconds": 0}
+    monkeypatch.setattr(
+        TimestampSigner, "get_timestamp", lambda self: real(self) + offset["seconds"]
+    )
+    make_user(username="rep")
+    login(client, "rep")
+    for _ in range(3):  # 42 minutes in all, never 15 idle
+        offset["seconds"] += 14 * 60
+        assert client.get("/cases/").status_code == 200
+    offset["seconds"] += 16 * 60
+    response = client.get("/cases/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_password_is_rehashed_when_the_configured_parameters_change(
+    app: Flask, client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    user = make_user(username="rep")
+    before = db.session.get(User, user.id).password_hash
+    assert login(client, "rep").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user.id).password_hash == before  # same parameters: kept
+    client.post("/logout", data={})
+    app.config["MARAC_ARGON2"] = {"time_cost": 2, "memory_cost": 16, "parallelism": 1}
+    client2 = app.test_client()
+    assert login(client2, "rep", code=None).status_code == 302
+    db.session.expire_all()
+    after = db.session.get(User, user.id).password_hash
+    assert after != before and "t=2" in after and "m=16" in after
+    assert PasswordHasher().verify(after, PASSWORD)

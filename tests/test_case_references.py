@@ -4,11 +4,12 @@ many referrals are saved at the same instant (each in its own request, session a
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from marac import clock
 from marac.domain import AgencyKind, Role
 from marac.extensions import db
 from marac.models import Case, CaseReferenceCounter
@@ -17,7 +18,17 @@ from marac.services.referrals import next_reference
 from .conftest import csrf_token, login
 from .test_referrals import form_data
 
-TODAY = date.today()
+# "Today" is read once, at noon of the day the run starts, and the service's clock is held
+# there: a run that crosses midnight must not meet two different days.
+NOW = datetime.combine(clock.service_today(), time(12), tzinfo=UTC)
+TODAY = NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def held_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "utc_now", lambda: NOW)
+
+
 AT_ONCE = 12
 
 # Names that match nobody else here, so that no referral stops to ask "is this someone known?".

@@ -156,11 +156,14 @@ def test_every_page_has_a_strict_policy_and_no_inline_code(
             handlers = [name for name in attrs if name.startswith("on")]
             if handlers:
                 problems.append(f"{page.path}: event handler attribute {handlers} on <{tag}>")
-            for name in ("href", "src", "action", "hx-get", "hx-post", "formaction"):
+            for name in (
+                *("href", "src", "action", "hx-get", "hx-post", "formaction"),
+                *("data-hx-get", "data-hx-post"),
+            ):
                 value = (attrs.get(name) or "").strip().lower()
                 if value.startswith("javascript:"):
                     problems.append(f"{page.path}: javascript: URL")
-                if name in ("href", "action", "hx-get") and value:
+                if name in ("href", "action", "hx-get", "data-hx-get") and value:
                     problems.extend(_url_problems(page.path, attrs.get(name) or ""))
             if tag == "link" and attrs.get("rel") == "stylesheet" and attrs.get("nonce") != nonce:
                 problems.append(f"{page.path}: style sheet without this response's nonce")

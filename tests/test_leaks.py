@@ -8,6 +8,7 @@ canary: the ones the user may not see must be absent, and the ones they may see 
 
 from __future__ import annotations
 
+import io
 import re
 import tomllib
 from collections import Counter
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pypdf
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -33,7 +35,7 @@ from marac.models import (
 )
 from marac.seeding import read_demo
 
-from .conftest import csrf_token, login
+from .conftest import csrf_token, login, page_text
 
 CANARY_FILE = PROJECT_ROOT / "seeds" / "demo-canaries.toml"
 
@@ -55,6 +57,13 @@ def read_canary_table(path: Path = CANARY_FILE) -> dict[str, frozenset[str]]:
 
 
 CANARIES = read_canary_table()
+DOWNLOAD_LINK = re.compile(r'href="/papers/(\d+)"')
+
+
+def pdf_text(content: bytes) -> str:
+    """Every page's text, each run of whitespace (a line wrapped in a table cell) one space."""
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    return " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
 
 
 # Names typed into the referral form: every demo person whose identity the table holds, and some
@@ -193,10 +202,18 @@ def everything_seen_by(
 
     def keep(response: Any) -> None:
         statuses[response.status_code] += 1
-        pages.append(response.get_data(as_text=True))
+        pages.append(page_text(response))
 
     def fetch(path: str, **headers: str) -> None:
         keep(client.get(path, headers=headers))
+
+    def keep_pdf(response: Any) -> None:
+        """A PDF's text as pypdf extracts it; any other answer (404) as it is."""
+        statuses[response.status_code] += 1
+        if response.mimetype == "application/pdf":
+            pages.append(pdf_text(response.data))
+        else:
+            pages.append(page_text(response))
 
     fetch("/cases/")
     fetch("/cases/", **{"HX-Request": "true"})
@@ -273,6 +290,16 @@ def everything_seen_by(
         else:
             fetch(f"{base}/minutes")
             fetch(f"{base}/crimes")
+            # The papers: the page, and every copy it offers this user to download.
+            papers_page = client.get(f"{base}/papers")
+            keep(papers_page)
+            for document_id in sorted(set(DOWNLOAD_LINK.findall(page_text(papers_page)))):
+                keep_pdf(client.get(f"/papers/{document_id}"))
+        # The agenda as a PDF, made for this user.
+        keep_pdf(client.get(f"{base}/agenda.pdf"))
+    # Each case's action plan as a PDF, made for this user.
+    for case_id in case_ids:
+        keep_pdf(client.get(f"/cases/{case_id}/action-plan.pdf"))
     return "\n".join(pages), statuses
 
 
@@ -287,7 +314,7 @@ def network_outputs(client: FlaskClient, case_ids: list[int]) -> str:
         ):
             response = client.get(path, headers=headers)
             assert response.status_code in (200, 404), (path, response.status_code)
-            pages.append(response.get_data(as_text=True))
+            pages.append(page_text(response))
     return "\n".join(pages)
 
 
@@ -350,11 +377,11 @@ def test_name_search_never_confirms_a_hidden_person(demo_app: Flask) -> None:
     token = csrf_token(client, "/cases/")
     for name in ("Megan", "Thorne", "Sophie", "Calder", "Hannah", "Ruby", "Carol"):
         response = client.post("/cases/", data={"q": name, "csrf_token": token})
-        text = response.get_data(as_text=True)
+        text = page_text(response)
         assert "0 cases" in text, name
         assert "NM-2026-0101" not in text and "NM-2026-0102" not in text, name
     found = client.post("/cases/", data={"q": "Ashdown", "csrf_token": token})
-    assert "3 cases" in found.get_data(as_text=True)
+    assert "3 cases" in page_text(found)
 
 
 def _signed_in(demo_app: Flask, username: str) -> FlaskClient:
@@ -457,7 +484,7 @@ def test_reminder_emails_carry_no_case_detail(demo_app: Flask) -> None:
 def test_the_outbox_is_for_the_administrator(demo_app: Flask) -> None:
     admin = demo_app.test_client()
     login(admin, "admin")
-    page = admin.get("/actions/outbox").get_data(as_text=True)
+    page = page_text(admin.get("/actions/outbox"))
     assert "police@northmere.example" in page and "You have 2 actions due or overdue" in page
     coordinator = demo_app.test_client()
     login(coordinator, "coordinator")
@@ -469,14 +496,12 @@ def test_the_programme_never_learns_of_another_agencys_action(demo_app: Flask) -
     login(client, "programme")
     action_pages = []
     for path in ["/actions/", "/actions/?show=open", "/actions/due", "/actions/?show=done"]:
-        action_pages.append(client.get(path).get_data(as_text=True))
+        action_pages.append(page_text(client.get(path)))
     case_pages = []
     for case_id in _kieran_case_ids(demo_app):
-        case_pages.append(client.get(f"/cases/{case_id}").get_data(as_text=True))
+        case_pages.append(page_text(client.get(f"/cases/{case_id}")))
         action_pages.append(
-            client.get(f"/actions/cases/{case_id}", headers={"HX-Request": "true"}).get_data(
-                as_text=True
-            )
+            page_text(client.get(f"/actions/cases/{case_id}", headers={"HX-Request": "true"}))
         )
     actions_text = "\n".join(action_pages)
     assert "CNYK04" in actions_text  # its own action
@@ -497,3 +522,81 @@ def _kieran_case_ids(demo_app: Flask) -> list[int]:
                 )
             )
         )
+
+
+REPORT_QUARTERS = ("2026-q3", "2026-q4", "2025-q1")
+REFERENCE = re.compile(r"\b(NM|SV)-\d{4}-\d{4}\b")
+
+
+def test_reports_and_their_downloads_carry_nothing_about_anyone(
+    demo_app: Flask, demo_usernames: list[str]
+) -> None:
+    """Every demo user, the dashboard, the return and both downloads of every area: no canary
+    ever, no case reference, and in the files (which leave the service) no name of anyone."""
+    from pypdf import PdfReader
+
+    from marac.models import Area
+
+    with demo_app.app_context():
+        areas = dict(db.session.execute(sa.select(Area.code, Area.id)).all())
+    names = demo_person_names()
+    readers = {"coordinator", "chair", "southvale"}
+    fetched_files = 0
+    for username in demo_usernames:
+        client = _signed_in(demo_app, username)
+        for code, area_id in areas.items():
+            base = f"/areas/{area_id}/reports"
+            paths = [base, f"{base}/settings"]
+            for quarter in REPORT_QUARTERS:
+                paths += [f"{base}/return?quarter={quarter}"]
+                paths += [f"{base}/return.{kind}?quarter={quarter}" for kind in ("csv", "pdf")]
+            for path in paths:
+                response = client.get(path)
+                body = response.get_data()
+                own_area = (code == "SV") == (username == "southvale")
+                if response.status_code != 200:
+                    assert response.status_code in (403, 404), (username, path)
+                    assert not own_area or username not in readers or "settings" in path
+                    continue
+                assert own_area, (username, path)
+                if response.mimetype == "application/pdf":
+                    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+                else:
+                    text = page_text(response)
+                for canary in CANARIES:
+                    if canary.startswith("CNY"):
+                        assert canary not in text, (username, path, canary)
+                assert not REFERENCE.search(text), (username, path)
+                if response.mimetype in ("application/pdf", "text/csv"):
+                    fetched_files += 1
+                    for name in names:
+                        assert not re.search(rf"\b{re.escape(name)}\b", text), (username, name)
+    # The coordinator and the chair of Northmere, and Southvale's coordinator: six files each.
+    assert fetched_files == 3 * 2 * len(REPORT_QUARTERS)
+
+
+# Equality monitoring on the case page of NM-2026-0101, by hand from seeds/demo.toml: the
+# police referred it; Megan's named workers are `idva` (IDVA) and `pc1` (partner contact).
+MEGAN_ANSWER, KIERAN_ANSWER = "Bisexual", "Straight or heterosexual"
+SEE_MEGANS = {"coordinator", "chair", "police", "reviewer-police", "idva", "pc1"}
+SEE_KIERANS = {"coordinator", "chair", "police", "reviewer-police"}
+
+
+def test_equality_answers_reach_only_those_who_need_them(
+    demo_app: Flask, demo_usernames: list[str]
+) -> None:
+    with demo_app.app_context():
+        case_id = db.session.scalar(sa.select(Case.id).where(Case.reference == "NM-2026-0101"))
+    opened = 0
+    for username in demo_usernames:
+        client = _signed_in(demo_app, username)
+        response = client.get(f"/cases/{case_id}")
+        page = page_text(response)
+        if response.status_code == 404:
+            assert username not in SEE_MEGANS | SEE_KIERANS, username
+            continue
+        opened += 1
+        assert (MEGAN_ANSWER in page) is (username in SEE_MEGANS), username
+        assert (KIERAN_ANSWER in page) is (username in SEE_KIERANS), username
+        assert ("Equality monitoring" in page) is (username in SEE_MEGANS), username
+    assert opened > len(SEE_MEGANS)

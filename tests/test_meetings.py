@@ -591,6 +591,16 @@ def test_an_item_added_from_one_device_reaches_the_others(app, w) -> None:  # no
     assert added.status_code == 200
     assert added.headers["HX-Trigger"] == "meeting-changed"
     assert 'id="contribute-info"' in added.get_data(as_text=True)
+    # Refused, htmx gets the form back with its message alone, never a whole page to nest in it.
+    refused = rep.post(
+        f"/meetings/{w.meeting.id}/items/{item.id}/information",
+        data={"csrf_token": token, "origin": "live", "info-text": "", "info-source": "x"},
+        headers={"HX-Request": "true"},
+    )
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert body.lstrip().startswith('<div id="contribute-info"') and "<html" not in body
+    assert "There is a problem" in body
     feed = chair.get(
         f"/meetings/{w.meeting.id}/live/feed?seen={seen}", headers={"HX-Request": "true"}
     )
@@ -896,3 +906,42 @@ def test_meeting_times_are_kept_in_utc_and_shown_in_the_service_zone(app, w) -> 
     summer = db.session.get(Meeting, summer.id)
     assert clock.as_utc(summer.starts_at) == datetime(2027, 7, 7, 9, 0, tzinfo=UTC)
     assert clock.local(summer.starts_at).hour == 10
+
+
+def test_closing_or_approving_from_a_stale_screen_changes_nothing(app, w) -> None:  # noqa: ANN001
+    """Closing and approving carry the meeting's version: a screen older than the last change
+    is sent back to look again, and the meeting stays as it was."""
+    first = listed(w)
+    chair = client_for(app, w.chair)
+    accept(chair, w.meeting.id)
+    db.session.refresh(w.meeting)
+    stale = str(w.meeting.version)
+    take(chair, w.meeting, first)  # someone moves the meeting on meanwhile
+    token = csrf_token(chair, f"/meetings/{w.meeting.id}/live")
+    response = chair.post(
+        f"/meetings/{w.meeting.id}/live/close", data={"csrf_token": token, "version": stale}
+    )
+    assert response.status_code == 303
+    page = chair.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Someone else changed the meeting first" in page
+    db.session.expire_all()
+    meeting = db.session.get(Meeting, w.meeting.id)
+    assert meeting.status in service.OPEN_MEETING_STATUSES
+
+    closed = chair.post(
+        f"/meetings/{w.meeting.id}/live/close",
+        data={"csrf_token": token, "version": str(meeting.version)},
+    )
+    assert closed.status_code == 303
+    db.session.expire_all()
+    meeting = db.session.get(Meeting, w.meeting.id)
+    assert meeting.status is MeetingStatus.CLOSED
+    token = csrf_token(chair, f"/meetings/{w.meeting.id}/minutes")
+    stale = str(meeting.version - 1)
+    response = chair.post(
+        f"/meetings/{w.meeting.id}/minutes/approve", data={"csrf_token": token, "version": stale}
+    )
+    page = chair.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Someone else changed the meeting first" in page
+    db.session.expire_all()
+    assert db.session.get(Meeting, w.meeting.id).status is MeetingStatus.CLOSED

@@ -15,6 +15,7 @@ from html import escape
 import pytest
 import sqlalchemy as sa
 
+from marac import graph
 from marac.domain import AgencyKind, CaseStatus, InvolvementKind, RelationshipKind, Role
 from marac.extensions import db
 from marac.models import AuditEntry
@@ -63,9 +64,15 @@ def _text(response) -> str:  # noqa: ANN001
 
 def test_case_page_shows_the_network_as_picture_and_words(client, signed_in, setup) -> None:  # noqa: ANN001
     signed_in(setup["rep"])
-    page = _text(client.get(f"/cases/{setup['case'].id}"))
-    section = page[page.index('<section id="network"') :]
-    assert '<svg xmlns="http://www.w3.org/2000/svg"' in section
+    case_id = setup["case"].id
+    page = _text(client.get(f"/cases/{case_id}"))
+    # The page asks for its network in a request of its own, with a link for those without script.
+    section = page[page.index('<section id="network"') :].split("</section>")[0]
+    assert f'hx-get="/cases/{case_id}/network"' in section and 'hx-trigger="load"' in section
+    assert f'href="/cases/{case_id}/network"' in section
+    fragment = _text(client.get(f"/cases/{case_id}/network", headers={"HX-Request": "true"}))
+    assert fragment.lstrip().startswith('<section id="network"')
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in fragment
     for expected in (
         "Bryn Cotter is the partner of Alys Marrow.",
         "Bryn Cotter is a parent of Cai Marrow.",
@@ -77,7 +84,7 @@ def test_case_page_shows_the_network_as_picture_and_words(client, signed_in, set
         "Perpetrator in 1 other case you cannot open.",
         "Bryn Cotter \u2192 parent of \u2192 Cai Marrow",
     ):
-        assert expected in section, expected
+        assert expected in fragment, expected
     for hidden in (
         "Dana",
         "Voss",
@@ -88,6 +95,21 @@ def test_case_page_shows_the_network_as_picture_and_words(client, signed_in, set
         setup["hidden"].reference,
     ):
         assert hidden not in page, hidden
+        assert hidden not in fragment, hidden
+
+
+def test_the_case_page_does_not_build_the_network(client, signed_in, setup, monkeypatch) -> None:  # noqa: ANN001
+    """The network reads two links out from everyone in the case; the case page must not wait."""
+    signed_in(setup["rep"])
+    built = []
+    real = graph.build_neighbourhood
+    monkeypatch.setattr(
+        graph, "build_neighbourhood", lambda *a, **k: built.append(1) or real(*a, **k)
+    )
+    assert client.get(f"/cases/{setup['case'].id}").status_code == 200
+    assert built == []
+    assert client.get(f"/cases/{setup['case'].id}/network").status_code == 200
+    assert built == [1]
 
 
 def test_the_coordinator_sees_everyone_on_the_area_records(client, signed_in, setup) -> None:  # noqa: ANN001

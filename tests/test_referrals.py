@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from marac import clock
 from marac.domain import (
     AgencyKind,
     AgencySide,
@@ -32,7 +33,15 @@ from marac.models import (
 
 from .conftest import count_queries, csrf_token
 
-TODAY = date.today()
+# "Today" is read once, at noon of the day the run starts, and the service's clock is held
+# there: a run that crosses midnight must not meet two different days.
+NOW = datetime.combine(clock.service_today(), time(12), tzinfo=UTC)
+TODAY = NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def held_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "utc_now", lambda: NOW)
 
 
 @pytest.fixture

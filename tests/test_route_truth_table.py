@@ -14,6 +14,7 @@ user could otherwise use the route.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from marac.domain import (
     AgendaStatus,
     AttendanceKind,
     CaseStatus,
+    DocumentKind,
     InvolvementKind,
     MeetingStatus,
     PcTaskKind,
@@ -45,6 +47,7 @@ from marac.models import (
     Action,
     AgendaItem,
     Attendance,
+    IssuedDocument,
     Meeting,
     PartnerContactRecord,
     PcTask,
@@ -224,6 +227,20 @@ TABLE: dict[tuple[str, str], tuple[Answer, ...]] = {
     ("meetings.approve", "POST"):           (  L, 404, 403,   G, 403, 403, 403, 403, 403, 404),
     # The crimes disclosed: the chair and the police (the representative is police).
     ("meetings.crimes", "GET"):             (  L, 404, 403, 200, 200, 403, 403, 403, 403, 404),
+    # Papers. The meeting's page of papers: every user of the area (each sees only the copies
+    # they may read). Issuing: the coordinator only (signed in moments ago, so no asking to
+    # confirm); the meeting is under way, so back to the page with the message.
+    ("papers.meeting_papers", "GET"):       (  L, 404, 200, 200, 200, 200, 200, 200, 200, 404),
+    ("papers.issue", "POST"):               (  L, 403,   G, 403, 403, 403, 403, 403, 403, 404),
+    # The police's agency copy: the police representative and the chair (a police officer);
+    # not the coordinator, another agency, a named worker, or the programme.
+    ("papers.download", "GET"):             (  L, 404, 404, 200, 200, 404, 404, 404, 404, 404),
+    # The agenda and the case's action plan on demand: as the meeting and the case open.
+    ("papers.agenda", "GET"):               (  L, 404, 200, 200, 200, 200, 200, 200, 200, 404),
+    ("papers.action_plan", "GET"):          (  L, 404, 200, 200, 200, 200, 404, 200, 404, 404),
+    # Checking a file: anyone but the administrator; no file chosen is a 400.
+    ("papers.verify", "GET"):               (  L, 403, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("papers.verify", "POST"):              (  L, 403, 400, 400, 400, 400, 400, 400, 400, 400),
     # Disabling an account (signing it out at once) and resetting its second factor: the
     # administrator of the area only (signed in moments ago, so no asking to confirm).
     ("admin.disable", "POST"):              (  L,   G, 403, 403, 403, 403, 403, 403, 403, 403),
@@ -233,6 +250,16 @@ TABLE: dict[tuple[str, str], tuple[Answer, ...]] = {
     ("audit_trail.person_lookup", "GET"):   (  L, 200, 403, 403, 403, 403, 403, 403, 403, 403),
     ("audit_trail.person_lookup", "POST"):  (  L, 400, 403, 403, 403, 403, 403, 403, 403, 403),
     ("audit_trail.person", "GET"):          (  L, 200, 403, 403, 403, 403, 403, 403, 403, 403),
+    # Reports of an area (the URL names it): its coordinator and chair. Another area's coordinator
+    # is not told it exists. Downloads need a recent sign-in, which signing in just gave.
+    ("reports.dashboard", "GET"):           (  L, 403, 200, 200, 403, 403, 403, 403, 403, 404),
+    ("reports.data_return", "GET"):         (  L, 403, 200, 200, 403, 403, 403, 403, 403, 404),
+    ("reports.return_csv", "GET"):          (  L, 403, 200, 200, 403, 403, 403, 403, 403, 404),
+    ("reports.return_pdf", "GET"):          (  L, 403, 200, 200, 403, 403, 403, 403, 403, 404),
+    # The area's settings: its coordinator and its administrator. A form without the version it
+    # was made from is refused as a conflict (409).
+    ("reports.settings", "GET"):            (  L, 200, 200, 403, 403, 403, 403, 403, 403, 404),
+    ("reports.settings", "POST"):           (  L, 409, 409, 403, 403, 403, 403, 403, 403, 404),
 }
 # fmt: on
 
@@ -368,8 +395,14 @@ def world(
     )
     _other_meeting, other_item = _meeting(north, other_case, [])
     s_meeting, s_item = _meeting(south, s_case, [w.users["other_area"]])
+    # Issued papers: the police's copy and housing's copy of the north's meeting, and the
+    # south's own copy.
+    police_copy = _document(meeting, police)
+    housing_copy = _document(meeting, housing)
+    s_copy = _document(s_meeting, s_police)
 
     w.own = {
+        "area": north.id,
         "meeting": meeting.id,
         "item": item.id,
         "case": case.id,
@@ -384,8 +417,10 @@ def world(
         "programme": programme_record.id,
         "partner_contact": her_record.id,
         "pc_task": her_task.id,
+        "document": police_copy.id,
     }
     w.own_south = {
+        "area": south.id,
         "meeting": s_meeting.id,
         "item": s_item.id,
         "case": s_case.id,
@@ -400,9 +435,11 @@ def world(
         "programme": s_programme_record.id,
         "partner_contact": s_record.id,
         "pc_task": s_task.id,
+        "document": s_copy.id,
     }
     north_users = tuple(v for v in VIEWERS if v != "other_area")
     for kind in (
+        "area",
         "meeting",
         "item",
         "case",
@@ -415,6 +452,7 @@ def world(
         "programme",
         "partner_contact",
         "pc_task",
+        "document",
     ):
         w.hide(kind, w.own_south[kind], north_users)
         w.hide(kind, w.own[kind], ("other_area",))
@@ -429,6 +467,8 @@ def world(
     # Through the first case's URL, the other case's action and involvement do not exist.
     w.hide("action", other_action.id)
     w.hide("involvement", other_work.id)
+    # Housing's copy: only housing reads it.
+    w.hide("document", housing_copy.id, tuple(v for v in VIEWERS if v != "other_agency"))
     # Through the first meeting's URL, an item of another meeting does not exist.
     w.hide("item", other_item.id)
     return w
@@ -462,6 +502,25 @@ def _meeting(area: Any, case: Any, attendees: list[User]) -> tuple[Meeting, Agen
         )
     db.session.commit()
     return meeting, item
+
+
+def _document(meeting: Meeting, agency: Any) -> IssuedDocument:
+    content = b"%PDF-1.4 a copy of the papers"
+    row = IssuedDocument(
+        area_id=meeting.area_id,
+        kind=DocumentKind.AGENCY_PAPERS,
+        meeting_id=meeting.id,
+        recipient_agency_id=agency.id,
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        protective_marking="OFFICIAL-SENSITIVE",
+        content=content,
+    )
+    db.session.add(row)
+    db.session.flush()
+    row.number = f"TT-P2026-{row.id:06d}"
+    db.session.commit()
+    return row
 
 
 def _action(case: Any, agency: Any, subject: ActionSubject, person_id: int | None) -> Action:
@@ -538,6 +597,8 @@ ARGUMENT_KINDS = {
     "meeting_id": "meeting",
     "item_id": "item",
     "person_id": "person",
+    "area_id": "area",
+    "document_id": "document",
 }
 OWN_IDS = {"kept_id": "kept", "duplicate_id": "duplicate", "person_id": "kept"}
 # No such row; larger than a 32-bit id; larger than any integer a database holds.

@@ -247,6 +247,10 @@ SENSITIVE = {
     "people.undo",
     "admin.reset_second_factor",
     "auth.new_recovery_codes",
+    # Downloads of the quarterly return leave the service: exports.
+    "reports.return_csv",
+    "reports.return_pdf",
+    "papers.issue",
 }
 
 

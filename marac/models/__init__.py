@@ -11,6 +11,7 @@ from marac.models.cases import (
     Involvement,
 )
 from marac.models.disclosure import DisclosureOverride, SharingConsent
+from marac.models.documents import IssuedDocument
 from marac.models.matching import NameVariantKey, PersonName, PossibleDuplicate
 from marac.models.meetings import (
     AgendaItem,
@@ -30,6 +31,8 @@ from marac.models.partner_contact import (
 from marac.models.people import ContactDetails, Person, PersonAlias, Relationship
 from marac.models.programmes import ProgrammeEvent, ProgrammeRecord
 from marac.models.referrals import Referral, ReferralAnswer, ReferralCriterion
+from marac.models.reporting import AreaReportSettings
+from marac.models.retention import CaseTombstone
 from marac.models.signin import RecoveryCode, SignInState
 
 __all__ = [
@@ -40,16 +43,19 @@ __all__ = [
     "Apology",
     "Attendance",
     "Area",
+    "AreaReportSettings",
     "AuditChainHead",
     "AuditEntry",
     "Case",
     "CasePerson",
+    "CaseTombstone",
     "CaseReferenceCounter",
     "ChildImpact",
     "ContactDetails",
     "CrimeDisclosure",
     "DisclosureOverride",
     "InformationItem",
+    "IssuedDocument",
     "Involvement",
     "Meeting",
     "NameVariantKey",

@@ -82,12 +82,18 @@ class ActionStatusChange(db.Model):
 
     __tablename__ = "action_status_change"
     __table_args__ = (
-        # Agencies with repeated non-completion in a period.
-        sa.Index("ix_action_status_change_to_at", "to_status", "changed_at"),
+        # Actions marked not completed in a period, and the agencies that did it repeatedly:
+        # one area's range, with the action ids in the index itself.
+        sa.Index(
+            "ix_action_status_change_area_to_at", "area_id", "to_status", "changed_at", "action_id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(sa.ForeignKey("action.id"), index=True)
+    # The action's area (actions never move area), repeated so that one area's changes in a
+    # period are read without looking up every change's action in the country.
+    area_id: Mapped[int] = mapped_column(sa.ForeignKey("area.id"))
     # None for the action's creation.
     from_status: Mapped[ActionStatus | None] = mapped_column(
         enum_type(ActionStatus, name="from_actionstatus")

@@ -7,9 +7,23 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marac.domain import Gender, RelationshipKind
+from marac.domain import (
+    Disability,
+    EthnicGroup,
+    Gender,
+    RelationshipKind,
+    SexualOrientation,
+    TransHistory,
+)
 from marac.extensions import db
 from marac.models.base import Timestamped, Versioned, enum_type
+
+
+def _monitoring(enum_cls: type) -> Mapped:
+    """An equality-monitoring answer: "not known" unless someone recorded one."""
+    return mapped_column(
+        enum_type(enum_cls), default=enum_cls.NOT_KNOWN, server_default=enum_cls.NOT_KNOWN.value
+    )
 
 
 class Person(Timestamped, Versioned, db.Model):
@@ -26,6 +40,12 @@ class Person(Timestamped, Versioned, db.Model):
     family_name: Mapped[str] = mapped_column(sa.String(100))
     date_of_birth: Mapped[date | None] = mapped_column(sa.Date)
     gender: Mapped[Gender] = mapped_column(enum_type(Gender), default=Gender.NOT_KNOWN)
+    # Equality monitoring: special-category data. Shown only where
+    # ``marac.policy.equality_details`` allows; counted, never listed, in the quarterly return.
+    ethnic_group: Mapped[EthnicGroup] = _monitoring(EthnicGroup)
+    sexual_orientation: Mapped[SexualOrientation] = _monitoring(SexualOrientation)
+    trans_history: Mapped[TransHistory] = _monitoring(TransHistory)
+    disability: Mapped[Disability] = _monitoring(Disability)
 
     aliases: Mapped[list[PersonAlias]] = relationship(
         back_populates="person", cascade="all, delete-orphan", order_by="PersonAlias.id"

@@ -119,6 +119,7 @@ def opened_action(
     )
     action.history.append(
         ActionStatusChange(
+            area_id=case.area_id,
             from_status=None,
             to_status=ActionStatus.OPEN,
             note=None,
@@ -139,6 +140,7 @@ def record_status(
     """Moves the action to ``to_status`` (or adds a note on the same one), kept in its history.
     Checks nothing: ``change_status`` checks."""
     change = ActionStatusChange(
+        area_id=action.area_id,
         from_status=action.status,
         to_status=to_status,
         note=note,

@@ -11,7 +11,17 @@ from sqlalchemy.orm import Session
 
 from marac import audit
 from marac.checklists import Checklist
-from marac.domain import CaseRole, CaseStatus, ChecklistAnswer, Gender, RelationshipKind
+from marac.domain import (
+    CaseRole,
+    CaseStatus,
+    ChecklistAnswer,
+    Disability,
+    EthnicGroup,
+    Gender,
+    RelationshipKind,
+    SexualOrientation,
+    TransHistory,
+)
 from marac.eligibility import Eligibility, evaluate, last_hearing
 from marac.models import (
     Area,
@@ -59,6 +69,25 @@ class PersonEntry:
     existing_id: int | None = None
     relationship: str = "none"
     separated_on: date | None = None
+    ethnic_group: EthnicGroup = EthnicGroup.NOT_KNOWN
+    sexual_orientation: SexualOrientation = SexualOrientation.NOT_KNOWN
+    trans_history: TransHistory = TransHistory.NOT_KNOWN
+    disability: Disability = Disability.NOT_KNOWN
+
+
+MONITORING_FIELDS = ("ethnic_group", "sexual_orientation", "trans_history", "disability")
+
+
+def _record_monitoring(person: Person, entry: PersonEntry) -> list[str]:
+    """Equality answers given on the referral. An answer already recorded is not replaced by a
+    later "not known" (nobody asked this time); any other answer is the newer one."""
+    changed = []
+    for name in MONITORING_FIELDS:
+        typed = getattr(entry, name)
+        if typed.value != "not_known" and getattr(person, name) != typed:
+            setattr(person, name, typed)
+            changed.append(name)
+    return changed
 
 
 @dataclass
@@ -164,6 +193,7 @@ def _person(session: Session, area_id: int, entry: PersonEntry) -> tuple[Person,
         person = session.get(Person, entry.existing_id)
         if person is None or person.area_id != area_id:
             raise ValueError("the chosen person is not of this area")
+        _record_monitoring(person, entry)
         return person, False
     person = Person(
         area_id=area_id,
@@ -173,6 +203,7 @@ def _person(session: Session, area_id: int, entry: PersonEntry) -> tuple[Person,
         gender=entry.gender,
         aliases=[PersonAlias(name=a) for a in entry.aliases],
     )
+    _record_monitoring(person, entry)
     session.add(person)
     return person, True
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from marac import clock
 from marac.domain import Role
 from marac.web import (
     access,
@@ -20,10 +19,12 @@ from marac.web import (
     main,
     meetings,
     network,
+    papers,
     partner_contact,
     people,
     programmes,
     referrals,
+    reports,
 )
 from marac.web.forms import flat_errors
 
@@ -59,6 +60,8 @@ def register_blueprints(app: Flask) -> None:
         programmes.bp,
         partner_contact.bp,
         meetings.bp,
+        reports.bp,
+        papers.bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)
@@ -71,7 +74,7 @@ def register_blueprints(app: Flask) -> None:
             "menu": _menu(),
             "protective_marking": app.config["MARAC_PROTECTIVE_MARKING"],
             "Role": Role,
-            "today": date.today(),
+            "today": clock.service_today(),
         }
 
 
@@ -87,4 +90,7 @@ def _menu() -> dict[str, bool]:
     return {
         "programmes": policy.may_list_programmes(viewer).full,
         "partner_contact": policy.may_see_partner_contact_list(viewer).full,
+        "reports": policy.may_see_reports(viewer, viewer.area_id).full,
+        "report_settings": policy.may_edit_report_settings(viewer, viewer.area_id).full,
+        "area_id": viewer.area_id,
     }

@@ -330,10 +330,13 @@ def coordinator() -> Response:
         statement = statement.order_by(Action.updated_at, Action.id)
     else:
         statement = statement.order_by(Action.due_on, Action.id)
-    total = db.session.scalar(
-        dashboards.count_where(
-            conditions[view] + ([Action.owner_agency_id == agency_id] if agency_id else [])
+    # Without an agency chosen, the list's total is the count already made for its tab.
+    total = (
+        db.session.scalar(
+            dashboards.count_where([*conditions[view], Action.owner_agency_id == agency_id])
         )
+        if agency_id
+        else counts[view]
     )
     page = _page(form, total)
     return _dashboard(

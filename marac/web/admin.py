@@ -368,7 +368,9 @@ def _user_form_consistent(form: UserForm, area_id: int, user: User | None) -> bo
     if user is None and not form.password.data:
         form.password.errors.append("Set a password for the new account.")
         ok = False
-    agency = db.session.get(Agency, form.agency_id.data) if form.agency_id.data else None
+    # Only an offered choice is looked up: any other number (however large) is already an error.
+    chosen = form.agency_id.data if not form.agency_id.errors else None
+    agency = db.session.get(Agency, chosen) if chosen else None
     if agency is None or agency.area_id != area_id:
         if not form.agency_id.errors:
             form.agency_id.errors.append("Choose an agency of this area.")

@@ -23,7 +23,6 @@ from marac.web.access import case_route, current_viewer, signed_in
 from marac.web.forms import enum_choices
 from marac.web.htmx import render
 from marac.web.involvements import allocation_context
-from marac.web.network import network_context
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -134,11 +133,13 @@ def show(case: Case, viewer: Viewer, links: CaseLinks) -> Response:
 
 
 def case_page_context(case: Case, viewer: Viewer, links: CaseLinks) -> dict[str, Any]:
-    """Everything the case page shows; each section's own routes reuse its part."""
+    """Everything the case page shows; each section's own routes reuse its part.
+
+    The network is not here: the page asks for it in a request of its own (``network.show``).
+    """
     return {
         "case": present_case(db.session, viewer, case, links),
         "referral": present_referral(db.session, viewer, case, links),
-        **network_context(case, viewer, links),
         **allocation_context(case, viewer, links),
         "actions_panel": actions.case_panel(viewer, links, case),
     }

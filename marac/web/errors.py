@@ -58,6 +58,14 @@ def register(app: Flask) -> None:
         log.warning("database refused a value: %s", error.orig)
         return _render(400)
 
+    @app.errorhandler(OverflowError)
+    def too_large(error: OverflowError) -> tuple[str, int]:
+        # A number or date beyond what the database or the calendar holds (SQLite's integers
+        # stop at 2**63): the forms should have refused it; a clear 400 all the same.
+        db.session.rollback()
+        log.warning("value too large: %s", error)
+        return _render(400, "A number or date you entered is too large. Check it and try again.")
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int] | Response:
         if error.code is None or error.code < 400:

@@ -7,7 +7,6 @@ JavaScript: a plain POST, then a redirect back to the case. Refusals (the practi
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
@@ -15,7 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField
 from wtforms.validators import InputRequired
 
-from marac import audit, policy
+from marac import audit, clock, policy
 from marac.domain import InvolvementKind
 from marac.extensions import db
 from marac.models import Case, Involvement
@@ -70,7 +69,7 @@ def allocation_context(
     form: InvolvementForm | None = None,
     conflict: bool = False,
 ) -> dict[str, Any]:
-    today = date.today()
+    today = clock.service_today()
     choices = allocation_choices(db.session, viewer, links)
     if choices.any:
         if form is None:
@@ -96,7 +95,11 @@ def _set_choices(form: InvolvementForm, choices: Any) -> None:
 def agencies(case: Case, viewer: Viewer, links: CaseLinks) -> Response:
     choices = allocation_choices(db.session, viewer, links)
     # What was sent wins over the default date; a plain GET shows today.
-    form = InvolvementForm(prefix=FORM_PREFIX, started_on=date.today()) if choices.any else None
+    form = (
+        InvolvementForm(prefix=FORM_PREFIX, started_on=clock.service_today())
+        if choices.any
+        else None
+    )
     if form is not None:
         _set_choices(form, choices)
         if form.validate_on_submit():
@@ -134,7 +137,7 @@ def _allocate(
         _keep_refusal_on_record()
         return None
     try:
-        allocate_worker(wanted, today=date.today())
+        allocate_worker(wanted, today=clock.service_today())
     except AllocationRefused as refused:
         for refusal in refused.refusals:
             getattr(form, refusal.field).errors.append(refusal.message)
@@ -164,7 +167,7 @@ def _refused(case: Case, reason: str) -> None:
 @case_route
 def end(case: Case, viewer: Viewer, links: CaseLinks, involvement_id: int) -> Response:
     involvement = db.session.get(Involvement, involvement_id)
-    today = date.today()
+    today = clock.service_today()
     if (
         involvement is None
         or involvement.person_id not in links.roles

@@ -446,6 +446,10 @@ def show(meeting: Meeting, viewer: Viewer) -> Response:
 @meeting_route
 def add_case(meeting: Meeting, viewer: Viewer) -> Response:
     _require_runner(viewer, meeting)
+    if meeting.status is not MeetingStatus.SCHEDULED:
+        # The form is not on the page once the meeting has started: say so above it.
+        flash("Cases are listed only for meetings still to come.", "error")
+        return _meeting_page(meeting, viewer, 400)
     form = AddCaseForm()
     form.case_id.choices = _listable_choices(meeting)
     # A case offered on the page may have been listed elsewhere meanwhile: accept any id of the
@@ -494,6 +498,9 @@ def _shift(meeting: Meeting, viewer: Viewer, item_id: int, step: int) -> Respons
 def move(meeting: Meeting, viewer: Viewer, item_id: int) -> Response:
     _require_runner(viewer, meeting)
     item, case, _links = _load_item(viewer, meeting, item_id)
+    if meeting.status is not MeetingStatus.SCHEDULED:
+        flash("The meeting has started: the case cannot be moved.", "error")
+        return _meeting_page(meeting, viewer, 400)
     form = MoveForm(prefix=f"move-{item.id}")
     form.to_meeting_id.choices = _later_meetings(meeting)
     if form.validate():
@@ -648,7 +655,14 @@ def add_information(meeting: Meeting, viewer: Viewer, item_id: int) -> Response:
                 meeting, viewer, item, case, links, live, "Information recorded.", "info"
             )
     if live:
-        return _live_response(meeting, viewer, item.id, 400, forms={"info": form})
+        return _live_response(
+            meeting,
+            viewer,
+            item.id,
+            400,
+            forms={"info": form},
+            fragment="info" if wants_fragment() else None,
+        )
     return _research_response(meeting, viewer, item, case, links, 400, info_form=form)
 
 

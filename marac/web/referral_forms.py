@@ -24,7 +24,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 
 from marac.checklists import Checklist
-from marac.domain import CaseRole, ChecklistAnswer, Gender
+from marac.domain import (
+    CaseRole,
+    ChecklistAnswer,
+    Disability,
+    EthnicGroup,
+    Gender,
+    SexualOrientation,
+    TransHistory,
+)
 from marac.web.forms import enum_choices
 
 MAX_PEOPLE = 12
@@ -87,6 +95,25 @@ class PersonFields(Form):
         "Other names used",
         validators=[Optional(), length(400)],
         description="Separate names with commas, for example: Kie Ash, Kieran Smith.",
+    )
+    # Equality monitoring: optional, and asked only when it is safe to ask.
+    ethnic_group = SelectField(
+        "Ethnic group", choices=enum_choices(EthnicGroup), default=EthnicGroup.NOT_KNOWN.value
+    )
+    sexual_orientation = SelectField(
+        "Sexual orientation",
+        choices=enum_choices(SexualOrientation),
+        default=SexualOrientation.NOT_KNOWN.value,
+    )
+    trans_history = SelectField(
+        "Is their gender the same as the sex they were registered at birth?",
+        choices=enum_choices(TransHistory),
+        default=TransHistory.NOT_KNOWN.value,
+    )
+    disability = SelectField(
+        "Do they consider themselves disabled?",
+        choices=enum_choices(Disability),
+        default=Disability.NOT_KNOWN.value,
     )
     # The person picked from those offered, or "new"; choices are set per request from matching.
     match = RadioField("Is this someone already known?", choices=[], validate_choice=False)

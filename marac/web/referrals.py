@@ -9,16 +9,24 @@ GET      /referrals/              the queue for coordinator and chair
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from marac import audit, eligibility, matching, policy
+from marac import audit, clock, eligibility, matching, policy
 from marac.checklists import Checklist, get_checklist
-from marac.domain import CaseRole, CaseStatus, ChecklistAnswer, Gender
+from marac.domain import (
+    CaseRole,
+    CaseStatus,
+    ChecklistAnswer,
+    Disability,
+    EthnicGroup,
+    Gender,
+    SexualOrientation,
+    TransHistory,
+)
 from marac.extensions import db
 from marac.models import Agency, Area, Case, CasePerson, PossibleDuplicate, Referral
 from marac.present_referrals import PresentedCandidate, present_candidates, queue_rows
@@ -207,12 +215,12 @@ def new() -> Response:
     offered = _match_all(viewer, form)
     if action == "check":
         return _page(form, checklist, viewer, offered)
-    consistent = form.check_consistency(date.today())
+    consistent = form.check_consistency(clock.service_today())
     choices_ok = _check_choices(form, offered)
     if not (valid and consistent and choices_ok):
         return _page(form, checklist, viewer, offered, status=400)
     case = referral_service.create_referral(
-        db.session, current_user, _entry(form, checklist), date.today()
+        db.session, current_user, _entry(form, checklist), clock.service_today()
     )
     links = links_for_case(db.session, viewer, case)
     flash(f"Referral {case.reference} saved. Status: {case.status.label}.", "success")
@@ -233,6 +241,10 @@ def _person_entry(row: PersonFields, role: CaseRole) -> referral_service.PersonE
         existing_id=int(chosen) if chosen and chosen != NEW_PERSON else None,
         relationship=row.relationship.data if isinstance(row, OtherPersonFields) else "none",
         separated_on=row.separated_on.data if isinstance(row, OtherPersonFields) else None,
+        ethnic_group=EthnicGroup(row.ethnic_group.data),
+        sexual_orientation=SexualOrientation(row.sexual_orientation.data),
+        trans_history=TransHistory(row.trans_history.data),
+        disability=Disability(row.disability.data),
     )
 
 

@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from werkzeug.serving import make_server
 
 from marac import MIGRATIONS_DIR
+from marac.domain import OPEN_MEETING_STATUSES, MeetingStatus
 from marac.extensions import db
+from marac.models import Case, Meeting, Person, User
 
 from ..conftest import PASSWORD, DatabaseFactory, fresh_code, make_test_app
 
@@ -112,8 +115,8 @@ def new_page(browser: Any, live_server: LiveServer) -> Iterator[Callable[[], Any
     """Pages in browser contexts of their own (separate cookies: separate people)."""
     contexts = []
 
-    def make() -> Any:
-        context = browser.new_context(base_url=live_server.url)
+    def make(**options: Any) -> Any:
+        context = browser.new_context(base_url=live_server.url, **options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()
@@ -134,3 +137,152 @@ def sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("Code").fill(fresh_code(_SERVED_APPS[-1], username))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+# Who the walk signs in as: one of each kind of user, and how many pages of each route they
+# check (the chair reaches the most, with two of each to meet more of the pages' variants).
+WALK_ROLES = {
+    "chair": 2,
+    "coordinator": 1,
+    "police": 1,
+    "idva": 1,
+    "pc1": 1,
+    "programme": 1,
+    "reviewer-cp": 1,
+    "reviewer-police": 1,
+    "admin": 1,
+}
+# A new member of staff, signing in for the first time: the second factor is set up next.
+NEW_STARTER = "new-starter"
+
+
+def _walk_extras(app: Flask) -> dict[str, tuple[str, ...]]:
+    """Pages no link leads to within the walk's bounds, visited on purpose."""
+    with app.app_context():
+        closed = db.session.scalars(
+            sa.select(Meeting.id).where(Meeting.status.not_in(OPEN_MEETING_STATUSES))
+        ).all()
+        megan = db.session.scalar(
+            sa.select(Person.id).where(Person.given_name == "Megan", Person.family_name == "Thorne")
+        )
+        case = db.session.scalar(sa.select(Case.id).where(Case.reference == "NM-2026-0101"))
+        approved = db.session.scalar(
+            sa.select(Meeting.id)
+            .where(Meeting.status == MeetingStatus.APPROVED)
+            .order_by(Meeting.starts_at.desc())
+        )
+        live = db.session.scalar(
+            sa.select(Meeting.id).where(Meeting.status == MeetingStatus.IN_PROGRESS)
+        )
+    # The case page's sections also answer on their own (the page includes them).
+    sections = (f"/cases/{case}/network", f"/cases/{case}/agencies", f"/actions/cases/{case}")
+    return {
+        # The meeting under way, which the chair has joined: its screen polls the live feed.
+        "chair": (
+            *(f"/meetings/{m}/minutes" for m in closed),
+            f"/meetings/{live}/live",
+            "/confirm",
+            *sections,
+        ),
+        "coordinator": ("/network/serial-perpetrators",),
+        # The papers issued for the meeting (_issue_papers), with the police's own copy.
+        "police": (f"/meetings/{approved}/papers",),
+        "admin": (f"/admin/audit/people/{megan}",),
+    }
+
+
+def _issue_papers(app: Flask) -> None:
+    """The papers of the latest meeting with approved minutes, as its coordinator issues them,
+    so that the walk meets an issued document whatever the other tests did."""
+    from marac.models import IssuedDocument
+    from marac.services.papers import issue_meeting_papers
+
+    with app.app_context():
+        meeting = db.session.scalar(
+            sa.select(Meeting)
+            .where(Meeting.status == MeetingStatus.APPROVED)
+            .order_by(Meeting.starts_at.desc())
+        )
+        if db.session.scalar(
+            sa.select(IssuedDocument.id).where(IssuedDocument.meeting_id == meeting.id)
+        ):
+            return
+        coordinator = db.session.scalar(sa.select(User).where(User.username == "coordinator"))
+        issue_meeting_papers(
+            db.session, meeting, user=coordinator, marking=app.config["MARAC_PROTECTIVE_MARKING"]
+        )
+        db.session.commit()
+
+
+def _add_new_starter(app: Flask) -> None:
+    with app.app_context():
+        if db.session.scalar(sa.select(User.id).where(User.username == NEW_STARTER)):
+            return
+        police = db.session.scalar(sa.select(User).where(User.username == "police"))
+        db.session.add(
+            User(
+                username=NEW_STARTER,
+                display_name="Robin Sayer",
+                role=police.role,
+                agency_id=police.agency_id,
+                password_hash=police.password_hash,
+            )
+        )
+        db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def demo_walk(browser: Any, live_server: LiveServer) -> Any:
+    """Every page of the demo each kind of user reaches, checked with axe where it stands."""
+    from . import walk
+
+    script = walk.axe_script()
+    app = live_server.app
+    _issue_papers(app)
+    extras = _walk_extras(app)
+    found = walk.Crawl()
+
+    def merge(crawl: walk.Crawl) -> None:
+        found.pages.extend(crawl.pages)
+        found.redirects |= crawl.redirects
+        found.fragments |= crawl.fragments
+        found.downloads |= crawl.downloads
+
+    def fresh_page() -> Any:
+        context = browser.new_context(base_url=live_server.url)
+        context.set_default_timeout(TIMEOUT_MS)
+        return context.new_page()
+
+    page = fresh_page()
+    page.goto("/login")
+    merge(walk.crawl(page, app, "signed out", script, ["/login"], 1))
+    right = fresh_code(app, "housing")
+    found.pages += walk.signed_out_states(page, script, f"{(int(right) + 1) % 1_000_000:06d}")
+    _add_new_starter(app)
+    found.pages += walk.first_sign_in_states(page, script, NEW_STARTER, PASSWORD)
+    page.context.close()
+
+    with app.app_context():
+        meeting_id = db.session.scalar(
+            sa.select(Meeting.id).where(Meeting.status == MeetingStatus.IN_PROGRESS)
+        )
+    for username, per_endpoint in WALK_ROLES.items():
+        page = fresh_page()
+        sign_in(page, username)
+        merge(
+            walk.crawl(
+                page,
+                app,
+                username,
+                script,
+                ["/", "/account"],
+                per_endpoint,
+                extras.get(username, ()),
+            )
+        )
+        if username in ("police", "coordinator"):
+            found.pages += walk.referral_states(page, username, script)
+        if username in ("chair", "police"):
+            found.pages += walk.live_meeting_states(page, username, script, meeting_id)
+        page.context.close()
+    return found

@@ -55,3 +55,61 @@ def test_an_item_added_by_a_representative_appears_on_the_chairs_screen(
 
     chair.locator("#live-feed", has_text=text).wait_for()
     assert chair.evaluate("window.notReloaded") is True
+
+
+def _contribute_information(page: Any, text: str) -> None:
+    form = page.locator("#contribute-info")
+    form.get_by_label("What your agency holds").fill(text)
+    form.get_by_role("button", name="Record the information").click()
+    page.locator("#contribute-info .alert--success").wait_for()
+
+
+def test_a_chair_and_two_representatives_see_each_others_additions_live(
+    live_server: LiveServer, new_page: Any
+) -> None:
+    """Information and actions from two agencies reach the chair and each other without a
+    reload; each screen shows an action as its viewer may see it."""
+    meeting_id = _meeting_under_way(live_server)
+    token = uuid.uuid4().hex[:8]
+    screens = {}
+    for username in ("chair", "police", "health"):
+        page = new_page()
+        sign_in(page, username)
+        _join(page, meeting_id)
+        # Each representative opens the forms for the case under discussion.
+        if page.get_by_role("link", name="Add information or actions for").count():
+            page.get_by_role("link", name="Add information or actions for").click()
+            page.wait_for_selector("#contribute-info")
+        page.evaluate("window.notReloaded = true")
+        screens[username] = page
+
+    police_info = f"Attended her address on Sunday after a 999 call ({token})"
+    health_info = f"Missed two antenatal appointments this month ({token})"
+    _contribute_information(screens["police"], police_info)
+    _contribute_information(screens["health"], health_info)
+
+    summaries = "#live-feed li:has-text('Action for Northmere Police')"
+    owed_before = screens["health"].locator(summaries).count()
+    police = screens["police"]
+    action = police.locator("#contribute-action")
+    action.get_by_label("Owner agency").select_option(label="Northmere Police")
+    action_text = f"Fit a panic alarm at her address by Friday ({token})"
+    action.get_by_label("What will be done").fill(action_text)
+    due = police.evaluate("new Date(Date.now() + 7 * 864e5).toISOString().slice(0, 10)")
+    action.get_by_label("Due date").fill(due)
+    action.get_by_role("button", name="Agree the action").click()
+    police.locator("#contribute-action .alert--success").wait_for()
+
+    for username, page in screens.items():
+        feed = page.locator("#live-feed")
+        feed.filter(has_text=police_info).wait_for()
+        feed.filter(has_text=health_info).wait_for()
+        assert page.evaluate("window.notReloaded") is True, username
+    # The police and the chair read the action; health knows only that the police owe one.
+    for username in ("chair", "police"):
+        screens[username].locator("#live-feed", has_text=action_text).wait_for()
+    health_feed = screens["health"].locator("#live-feed")
+    # One more summary than before the police agreed theirs.
+    screens["health"].locator(summaries).nth(owed_before).wait_for()
+    assert action_text not in health_feed.inner_text()
+    assert token in health_feed.inner_text()  # her own and the police's information, above
