@@ -58,6 +58,15 @@ document.addEventListener("htmx:beforeSwap", function (event) {
 // start time and the allowance without JavaScript; this only keeps the count up to date.
 (function () {
   "use strict";
+  // A case left open past the meeting (or over a day) reads as hours, not "764 minutes".
+  function duration(minutes) {
+    var hours = Math.floor(minutes / 60);
+    var rest = minutes % 60;
+    var text = rest + " minute" + (rest === 1 ? "" : "s");
+    if (hours === 0) { return text; }
+    var hoursText = hours + " hour" + (hours === 1 ? "" : "s");
+    return rest === 0 ? hoursText : hoursText + " " + text;
+  }
   function tick() {
     var timers = document.querySelectorAll("[data-timer-start]");
     for (var i = 0; i < timers.length; i++) {
@@ -66,9 +75,9 @@ document.addEventListener("htmx:beforeSwap", function (event) {
       var allowed = parseInt(el.getAttribute("data-timer-allowed"), 10);
       if (isNaN(started) || isNaN(allowed)) { continue; }
       var used = Math.max(0, Math.floor((Date.now() - started) / 60000));
-      var text = used + " of " + allowed + " minutes used.";
+      var text = duration(used) + " used of " + duration(allowed) + " allowed.";
       if (used > allowed) {
-        text += " Over time by " + (used - allowed) + " minute" + (used - allowed === 1 ? "" : "s") + ".";
+        text += " Over time by " + duration(used - allowed) + ".";
         el.classList.add("timer--over");
       } else {
         el.classList.remove("timer--over");

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -113,3 +114,31 @@ def test_a_chair_and_two_representatives_see_each_others_additions_live(
     screens["health"].locator(summaries).nth(owed_before).wait_for()
     assert action_text not in health_feed.inner_text()
     assert token in health_feed.inner_text()  # her own and the police's information, above
+
+
+def test_the_case_timer_counts_hours_and_minutes_against_the_time_allowed(
+    live_server: LiveServer, new_page: Any
+) -> None:
+    meeting_id = _meeting_under_way(live_server)
+    chair = new_page()
+    chair.clock.install()  # the browser's clock, moved below; the server's is untouched
+    sign_in(chair, "chair")
+    _join(chair, meeting_id)
+    timer = chair.locator("[data-timer-start]")
+    started = datetime.fromisoformat(timer.get_attribute("data-timer-start"))
+    assert timer.get_attribute("data-timer-allowed") == "12"
+    # The browser's clock is moved; the page then counts from the case's own start time.
+    for after, expected in (
+        (timedelta(minutes=5), "5 minutes used of 12 minutes allowed."),
+        (
+            timedelta(minutes=13),
+            "13 minutes used of 12 minutes allowed. Over time by 1 minute.",
+        ),
+        (
+            timedelta(hours=12, minutes=44),
+            "12 hours 44 minutes used of 12 minutes allowed. Over time by 12 hours 32 minutes.",
+        ),
+    ):
+        chair.clock.set_fixed_time(started + after)
+        chair.evaluate("document.dispatchEvent(new Event('htmx:afterSwap'))")
+        assert timer.inner_text() == expected
