@@ -149,8 +149,30 @@ def test_the_screen_shows_the_exact_counts_and_what_the_download_will_show(
     assert "5 or fewer" in page
     for personal in _personal_strings():
         assert personal not in page, personal
-    assert client.get(f"/areas/{area.id}/reports/return?quarter=2026-q9").status_code == 400
     assert client.get(f"/areas/{area.id}/reports/return.csv?quarter=soon").status_code == 400
+
+
+def test_a_mistyped_quarter_is_refused_beside_the_box_with_what_was_typed(
+    client: FlaskClient, signed_in: Callable, people: dict
+) -> None:
+    area = people["area"]
+    signed_in(people["coordinator"])
+    for typed in ("2026-q9", "next <b>spring</b>", "1999-q1"):
+        response = client.get(f"/areas/{area.id}/reports/return", query_string={"quarter": typed})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400, typed
+        assert "There is a problem" in page
+        assert "Enter a year from 2000 to 2100 and a quarter from 1 to 4" in page
+        # What was typed is kept in the box (escaped), and no counts are shown for a guess.
+        assert re.search(r'<input[^>]*name="quarter"[^>]*value="([^"]*)"', page).group(1) == (
+            typed.replace("<", "&lt;").replace(">", "&gt;")
+        )
+        assert "Cases heard" not in page
+    # Typed with spaces and capitals, a real quarter is read, and the box shows its key.
+    shown = client.get(f"/areas/{area.id}/reports/return", query_string={"quarter": " 2026-Q3 "})
+    assert shown.status_code == 200
+    assert "July to September 2026" in shown.get_data(as_text=True)
+    assert 'value="2026-q3"' in shown.get_data(as_text=True)
 
 
 def test_downloads_ask_to_confirm_after_a_while(

@@ -14,8 +14,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from wtforms import DecimalField, HiddenField, IntegerField
-from wtforms.validators import NumberRange, Optional
+from wtforms import DecimalField, HiddenField, IntegerField, StringField
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 from marac import audit, clock, policy, report_files, reporting
 from marac.extensions import db, login_manager
@@ -64,6 +64,25 @@ def _quarter() -> Quarter:
     return quarter
 
 
+class QuarterForm(FlaskForm):
+    """The quarter the return page shows, asked for in the address (a GET form: nothing changes,
+    so there is no CSRF token to carry)."""
+
+    class Meta:
+        csrf = False
+
+    quarter = StringField(
+        "Quarter",
+        description='The year and the quarter, such as "2026-q3" (July to September 2026).',
+    )
+
+    def validate_quarter(self, field: StringField) -> None:
+        if Quarter.parse(field.data) is None:
+            raise ValidationError(
+                'Enter a year from 2000 to 2100 and a quarter from 1 to 4, such as "2026-q3".'
+            )
+
+
 def _marking() -> str:
     return current_app.config["MARAC_PROTECTIVE_MARKING"]
 
@@ -87,7 +106,22 @@ def dashboard(area: Area, viewer: Viewer) -> Response:
 @bp.route("/reports/return")
 @area_route(policy.may_see_reports)
 def data_return(area: Area, viewer: Viewer) -> Response:
-    quarter = _quarter()
+    form = QuarterForm(request.args)
+    if "quarter" not in request.args:
+        form.quarter.data = Quarter.containing(clock.service_today()).previous.key
+    elif not form.validate():
+        # What was typed stays in the box, with the message beside it.
+        return render(
+            "reports/return.html",
+            "reports/return.html",
+            status_code=400,
+            area=area,
+            form=form,
+            quarter=None,
+        )
+    quarter = Quarter.parse(form.quarter.data)
+    assert quarter is not None  # validated above
+    form.quarter.data = quarter.key
     counted = reporting.count_return(db.session, area.id, area.name, quarter)
     audit.record("report.return_view", object_type="area", object_id=area.id, detail=quarter.key)
     return render(
@@ -97,6 +131,7 @@ def data_return(area: Area, viewer: Viewer) -> Response:
         counted=counted,
         published=reporting.publish(counted),
         quarter=quarter,
+        form=form,
     )
 
 
