@@ -8,7 +8,18 @@ import pytest
 import sqlalchemy as sa
 
 from marac import matching
-from marac.domain import AgencyKind, CaseStatus, Gender, InvolvementKind, RelationshipKind, Role
+from marac.domain import (
+    AgencyKind,
+    CaseStatus,
+    Disability,
+    EthnicGroup,
+    Gender,
+    InvolvementKind,
+    RelationshipKind,
+    Role,
+    SexualOrientation,
+    TransHistory,
+)
 from marac.extensions import db
 from marac.models import (
     AuditEntry,
@@ -191,6 +202,49 @@ def test_merge_moves_everything_and_undo_restores_it(pair) -> None:  # noqa: ANN
     assert {c.person_id for c in found} == {kept.id, duplicate.id}
     with pytest.raises(people_service.MergeRefused):
         people_service.undo_merge(db.session, coordinator, record)
+
+
+def test_equality_answers_the_kept_record_lacks_come_from_the_duplicate_and_go_back(pair) -> None:  # noqa: ANN001
+    """The quarterly return counts victims by these answers: a merge must not lose one. The kept
+    record's own answers stand; undoing the merge empties only what it filled."""
+    area, coordinator, kept, duplicate, *_ = pair
+    kept.sexual_orientation = SexualOrientation.STRAIGHT
+    kept.trans_history = TransHistory.SAME
+    duplicate.ethnic_group = EthnicGroup.BLACK
+    duplicate.disability = Disability.PREFERS_NOT_TO_SAY
+    duplicate.sexual_orientation = SexualOrientation.BISEXUAL
+    db.session.commit()
+
+    record = people_service.merge_people(db.session, coordinator, kept, duplicate)
+    db.session.commit()
+    kept = db.session.get(type(kept), record.kept_id)
+    assert kept.ethnic_group is EthnicGroup.BLACK
+    assert kept.disability is Disability.PREFERS_NOT_TO_SAY
+    assert kept.sexual_orientation is SexualOrientation.STRAIGHT  # hers stands
+    assert kept.trans_history is TransHistory.SAME
+    assert record.filled_answers == "ethnic_group,disability"
+    assert "the answer on sexual orientation (the two records differ" in record.not_moved
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "person.merge"))
+    assert "equality answers taken from the duplicate: ethnic_group, disability" in entry.detail
+    # The note and the audit name the questions, never the answers.
+    for answer in ("black", "bisexual", "straight", "prefers_not_to_say"):
+        assert answer not in entry.detail and answer not in record.not_moved
+
+    # Someone corrects her ethnic group after the merge: undoing leaves their answer alone.
+    kept.ethnic_group = EthnicGroup.MIXED
+    db.session.commit()
+    people_service.undo_merge(db.session, coordinator, record)
+    db.session.commit()
+    kept = db.session.get(type(kept), record.kept_id)
+    assert kept.ethnic_group is EthnicGroup.MIXED
+    assert kept.disability is Disability.NOT_KNOWN
+    assert kept.sexual_orientation is SexualOrientation.STRAIGHT
+    duplicate = db.session.get(type(kept), record.duplicate_id)
+    assert duplicate.ethnic_group is EthnicGroup.BLACK  # the duplicate never lost its answers
+    undone = db.session.scalar(
+        sa.select(AuditEntry).where(AuditEntry.action == "person.merge_undone")
+    )
+    assert "equality answers emptied on the kept record: disability" in undone.detail
 
 
 def test_an_action_about_the_duplicate_follows_the_merge_and_comes_back(pair) -> None:  # noqa: ANN001

@@ -28,6 +28,9 @@ class PersonMerge(db.Model):
     )
     # What stayed with the duplicate record and why, in words (never values).
     not_moved: Mapped[str | None] = mapped_column(sa.Text)
+    # The equality questions (person columns, comma-separated) the kept record had not answered
+    # and took from the duplicate; undoing the merge empties exactly these.
+    filled_answers: Mapped[str | None] = mapped_column(sa.Text)
     merged_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     merged_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     undone_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))

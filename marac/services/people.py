@@ -265,6 +265,8 @@ def merge_people(session: Session, user: User, kept: Person, duplicate: Person) 
         session.add(alias)
         session.flush()
         merge.added_alias_id = alias.id
+    filled = _fill_equality_answers(kept, duplicate, left)
+    merge.filled_answers = ",".join(filled) or None
     merge.not_moved = "; ".join(sorted(set(left))) or None
     now = datetime.now(UTC)
     for flag in _flags_between(
@@ -281,9 +283,36 @@ def merge_people(session: Session, user: User, kept: Person, duplicate: Person) 
         object_type="person",
         object_id=merge.kept_id,
         detail=f"person {merge.duplicate_id} merged into {merge.kept_id} (merge {merge.id}); "
-        f"moved: {moved or 'nothing'}; left with the duplicate: {merge.not_moved or 'nothing'}",
+        f"moved: {moved or 'nothing'}; left with the duplicate: {merge.not_moved or 'nothing'}; "
+        f"equality answers taken from the duplicate: {', '.join(filled) or 'none'}",
     )
     return merge
+
+
+# The equality-monitoring questions on a person, with how a merge's note names them.
+EQUALITY_ANSWERS = {
+    "ethnic_group": "ethnic group",
+    "sexual_orientation": "sexual orientation",
+    "trans_history": "trans history",
+    "disability": "disability",
+}
+
+
+def _fill_equality_answers(kept: Person, duplicate: Person, left: list[str]) -> list[str]:
+    """The kept record takes each answer it lacks from the duplicate, so the quarterly return
+    still counts her; where both records answered differently, the kept record's answer stands
+    and the note says so (in words, never the answers: they are special-category data)."""
+    filled = []
+    for column, label in EQUALITY_ANSWERS.items():
+        ours, theirs = getattr(kept, column), getattr(duplicate, column)
+        if theirs.value == "not_known" or ours == theirs:
+            continue
+        if ours.value == "not_known":
+            setattr(kept, column, theirs)
+            filled.append(column)
+        else:
+            left.append(f"the answer on {label} (the two records differ; the kept record's stands)")
+    return filled
 
 
 def undo_merge(session: Session, user: User, merge: PersonMerge) -> int:
@@ -301,6 +330,7 @@ def undo_merge(session: Session, user: User, merge: PersonMerge) -> int:
             .values({move.column_name: merge.duplicate_id})
         )
         restored += result.rowcount or 0
+    emptied = _empty_filled_answers(session, merge)
     if merge.added_alias_id is not None:
         alias = session.get(PersonAlias, merge.added_alias_id)
         merge.added_alias_id = None
@@ -321,6 +351,22 @@ def undo_merge(session: Session, user: User, merge: PersonMerge) -> int:
         object_type="person",
         object_id=merge.kept_id,
         detail=f"merge {merge.id} undone: person {merge.duplicate_id} restored; "
-        f"{restored} of {len(merge.moves)} rows moved back",
+        f"{restored} of {len(merge.moves)} rows moved back; equality answers emptied on the kept "
+        f"record: {', '.join(emptied) or 'none'}",
     )
     return restored
+
+
+def _empty_filled_answers(session: Session, merge: PersonMerge) -> list[str]:
+    """Empties the answers the merge filled, unless someone has changed one since (then it is
+    theirs, and stays)."""
+    kept = session.get(Person, merge.kept_id)
+    duplicate = session.get(Person, merge.duplicate_id)
+    emptied = []
+    for column in (merge.filled_answers or "").split(","):
+        if column not in EQUALITY_ANSWERS or kept is None or duplicate is None:
+            continue
+        if getattr(kept, column) == getattr(duplicate, column):
+            setattr(kept, column, type(getattr(kept, column))("not_known"))
+            emptied.append(column)
+    return emptied
