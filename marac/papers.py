@@ -532,7 +532,7 @@ def _case_story(case: PresentedAgendaCase) -> list[Any]:
             _p(("Eligible. " if case.referral.eligible else "Not eligible. ") + " ".join(met))
         )
     else:
-        story.append(_p("Not shown to your agency."))
+        story.append(_p(case.referral_note))
     if case.voice is not None:
         story.append(_p("The victim's voice", "h2"))
         voice = case.voice

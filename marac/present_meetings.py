@@ -42,7 +42,7 @@ from marac.models import (
 )
 from marac.present import ROLE_ORDER, PresentedItem, people_labels, present_items
 from marac.present_actions import PresentedAction, action_rows_statement, present_action_rows
-from marac.present_referrals import PresentedReferral, present_referral
+from marac.present_referrals import PresentedReferral, present_referral, referral_note
 from marac.services.meetings import meeting_title
 from marac.viewer import CaseLinks, Viewer, links_for_cases
 
@@ -302,6 +302,8 @@ class PresentedAgendaCase:
     reference: str
     people: tuple[Identifier, ...]
     referral: PresentedReferral | None
+    # Said instead when there is no referral to show: withheld, or none recorded.
+    referral_note: str | None
     voice: PresentedVoice | None
     items_by_agency: list[tuple[str, list[PresentedItem]]]
     summaries: list[str]
@@ -397,6 +399,7 @@ def present_agenda_case(
             .select_from(CrimeDisclosure)
             .where(CrimeDisclosure.agenda_item_id == item.id)
         )
+    referral = present_referral(session, viewer, case, links)
     return PresentedAgendaCase(
         item_id=item.id,
         position=item.position,
@@ -404,7 +407,8 @@ def present_agenda_case(
         case_id=case.id,
         reference=case.reference,
         people=_identifiers(viewer, links, people),
-        referral=present_referral(session, viewer, case, links),
+        referral=referral,
+        referral_note=referral_note(viewer, links, referral),
         voice=present_voice(session, viewer, links, item.id),
         items_by_agency=sorted(by_agency.items()),
         summaries=summaries,

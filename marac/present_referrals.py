@@ -72,6 +72,23 @@ class PresentedReferral:
     detail_note: str | None
 
 
+# Said in place of the reason for referral. Which one is the policy's call: a viewer it withholds
+# the referral from is never told whether a form exists.
+REFERRAL_NOT_SHOWN = "Not shown to your agency."
+NO_REFERRAL_RECORDED = "No referral form is recorded in the service for this case."
+
+
+def referral_note(
+    viewer: Viewer, links: CaseLinks, referral: PresentedReferral | None
+) -> str | None:
+    """What to say where no referral is presented: withheld, or none recorded."""
+    if referral is not None:
+        return None
+    if not policy.referral_summary(viewer, links).full:
+        return REFERRAL_NOT_SHOWN
+    return NO_REFERRAL_RECORDED
+
+
 def _answer_label(answer: ChecklistAnswer) -> str:
     return answer.label
 

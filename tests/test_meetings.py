@@ -3,13 +3,15 @@ victim's voice, the confidentiality gate, the live meeting, concurrent edits, cr
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, date, datetime, time
 
+import pypdf
 import pytest
 import sqlalchemy as sa
 
-from marac import clock, policy
+from marac import clock, papers, policy
 from marac.domain import (
     AgencyKind,
     AgencySide,
@@ -17,6 +19,7 @@ from marac.domain import (
     AttendanceKind,
     CaseStatus,
     Classification,
+    Criterion,
     InvolvementKind,
     ItemNature,
     ItemSource,
@@ -33,11 +36,14 @@ from marac.models import (
     Case,
     InformationItem,
     Meeting,
+    Referral,
+    ReferralCriterion,
 )
+from marac.present_meetings import present_minutes
 from marac.services import meetings as service
 from marac.viewer import links_for_case, viewer_for
 
-from .conftest import count_queries, csrf_token, login
+from .conftest import count_queries, csrf_token, login, page_text
 
 TODAY = date(2026, 11, 24)
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -945,3 +951,91 @@ def test_closing_or_approving_from_a_stale_screen_changes_nothing(app, w) -> Non
     assert "Someone else changed the meeting first" in page
     db.session.expire_all()
     assert db.session.get(Meeting, w.meeting.id).status is MeetingStatus.CLOSED
+
+
+# --- the reason for referral: withheld, or none recorded --------------------------------------
+
+NONE_RECORDED = "No referral form is recorded in the service for this case."
+NOT_SHOWN = "Not shown to your agency."
+
+
+def _demo_client(demo_app, username: str):  # noqa: ANN001
+    client = demo_app.test_client()
+    assert login(client, username).status_code == 302, username
+    return client
+
+
+def test_a_case_without_a_referral_form_says_so_and_not_that_it_is_withheld(demo_app) -> None:  # noqa: ANN001
+    with demo_app.app_context():
+        case_id, meeting_id, item_id = db.session.execute(
+            sa.select(Case.id, AgendaItem.meeting_id, AgendaItem.id)
+            .join(AgendaItem, AgendaItem.case_id == Case.id)
+            .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+            .where(Case.reference == "NM-2026-0102", Meeting.status == MeetingStatus.IN_PROGRESS)
+        ).one()
+        assert db.session.scalar(sa.select(Referral.id).where(Referral.case_id == case_id)) is None
+    chair = _demo_client(demo_app, "chair")
+    for url in (
+        f"/meetings/{meeting_id}/live",
+        f"/meetings/{meeting_id}/research/{item_id}",
+        f"/cases/{case_id}",
+    ):
+        response = chair.get(url)
+        assert response.status_code == 200, url
+        text = page_text(response)
+        assert "NM-2026-0102" in text, url
+        assert NONE_RECORDED in text, url
+        assert "Not shown" not in text, url
+    # The programme works with him, so opens the case; her referral is withheld from it, and it
+    # is not told whether a form exists.
+    programme = _demo_client(demo_app, "programme")
+    for url in (f"/meetings/{meeting_id}/research/{item_id}", f"/cases/{case_id}"):
+        response = programme.get(url)
+        assert response.status_code == 200, url
+        text = page_text(response)
+        assert NOT_SHOWN in text, url
+        assert NONE_RECORDED not in text, url
+
+
+def _refer(w, reason: str) -> None:  # noqa: ANN001
+    referral = Referral(
+        case_id=w.case.id,
+        referring_agency_id=w.police.id,
+        officer_name="DC Test Officer",
+        incident_on=date(2026, 11, 1),
+        checklist_key="default",
+        score=15,
+        threshold=14,
+        police_callouts=1,
+        eligible=True,
+    )
+    referral.criteria = [
+        ReferralCriterion(criterion=Criterion.VISIBLE_HIGH_RISK, met=True, reason=reason)
+    ]
+    db.session.add(referral)
+    db.session.commit()
+
+
+def test_the_reason_for_referral_is_withheld_from_the_perpetrators_programme(app, w) -> None:  # noqa: ANN001
+    reason = "Fifteen ticks on the checklist CANARY-REASON"
+    _refer(w, reason)
+    item = listed(w)
+    for user, shown in ((w.police_rep, True), (w.chair, True), (w.prog, False)):
+        client = client_for(app, user)
+        text = page_text(client.get(f"/meetings/{w.meeting.id}/research/{item.id}"))
+        assert "Reason for referral" in text, user.username
+        assert (reason in text) is shown, user.username
+        assert (NOT_SHOWN in text) is not shown, user.username
+        assert NONE_RECORDED not in text, user.username
+        viewer = viewer_for(user)
+        pdf_bytes = papers.minutes_pdf(
+            papers.PaperHeading("Minutes", "OFFICIAL", user.username, "MA-P2026-000001", TODAY),
+            present_minutes(db.session, viewer, db.session.get(Meeting, w.meeting.id)),
+        )
+        pdf = " ".join(
+            " ".join(
+                p.extract_text() or "" for p in pypdf.PdfReader(io.BytesIO(pdf_bytes)).pages
+            ).split()
+        )
+        assert (reason in pdf) is shown, user.username
+        assert (NOT_SHOWN in pdf) is not shown, user.username

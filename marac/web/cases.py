@@ -16,7 +16,7 @@ from marac.domain import CaseStatus
 from marac.extensions import db
 from marac.models import Case, CasePerson, Person, PersonAlias
 from marac.present import case_rows, present_case
-from marac.present_referrals import present_referral
+from marac.present_referrals import present_referral, referral_note
 from marac.viewer import CaseLinks, Viewer, links_for_cases
 from marac.web import actions
 from marac.web.access import case_route, current_viewer, signed_in
@@ -137,9 +137,11 @@ def case_page_context(case: Case, viewer: Viewer, links: CaseLinks) -> dict[str,
 
     The network is not here: the page asks for it in a request of its own (``network.show``).
     """
+    referral = present_referral(db.session, viewer, case, links)
     return {
         "case": present_case(db.session, viewer, case, links),
-        "referral": present_referral(db.session, viewer, case, links),
+        "referral": referral,
+        "referral_note": referral_note(viewer, links, referral),
         **allocation_context(case, viewer, links),
         "actions_panel": actions.case_panel(viewer, links, case),
     }
