@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from marac import clock, create_app, twofactor  # noqa: E402
+from marac import clock, create_app, sealing, twofactor  # noqa: E402
 from marac.domain import (  # noqa: E402
     ActionStatus,
     ActionSubject,
@@ -175,12 +175,14 @@ def generate(n_actions: int, n_areas: int, seed: int) -> dict[str, int]:
                 }
             )
     counts["user_account"] = insert(User.__table__, iter(user_rows))
+    # Sealed once with the data key the benchmark's app reads (rows written without the ORM).
+    sealed_secret = sealing.seal(TOTP_SECRET)
     counts["sign_in_state"] = insert(
         SignInState.__table__,
         (
             {
                 "user_id": row["id"],
-                "totp_secret": TOTP_SECRET,
+                "totp_secret_sealed": sealed_secret,
                 "totp_confirmed_at": now,
                 "failed_attempts": 0,
             }

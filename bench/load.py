@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import generate  # noqa: I001 - the generator beside this file
 from run import machine
 from marac import clock, twofactor
+from marac import config as marac_config
 from marac.domain import AgencyKind, Role
 
 HOST = "127.0.0.1"
@@ -63,6 +64,8 @@ def start_gunicorn(url: str, workers: int, port: int, instance: Path) -> subproc
         **os.environ,
         "MARAC_DATABASE_URL": url,
         "MARAC_SECRET_KEY": secrets.token_hex(32),
+        # The key bench/generate.py sealed the synthetic users' second-factor secrets with.
+        "MARAC_DATA_KEY": marac_config.TESTING["MARAC_DATA_KEY"],
         "MARAC_INSTANCE_PATH": str(instance),
         # Plain HTTP on loopback: the cookie must travel without TLS here, and only here.
         "MARAC_COOKIE_SECURE": "0",

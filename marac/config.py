@@ -1,8 +1,9 @@
 """Configuration: environment variables first, safe defaults second.
 
 Every setting can be given as ``MARAC_<NAME>`` in the environment. Nothing secret lives in the
-repository: the session key is read from ``MARAC_SECRET_KEY`` or generated once into the instance
-folder (readable by the service's own user only).
+repository: the session key and the data key are read from ``MARAC_SECRET_KEY`` and
+``MARAC_DATA_KEY`` or generated once into the instance folder (readable by the service's own
+user only).
 """
 
 from __future__ import annotations
@@ -44,6 +45,24 @@ def instance_secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def instance_data_key(instance_path: Path) -> str:
+    """Read the key that seals secrets in the database (marac.sealing), creating it on first run
+    with owner-only permissions. Kept apart from the database, so a copy of it is not enough."""
+    from cryptography.fernet import Fernet
+
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "data_key"
+    if not key_file.exists():
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(Fernet.generate_key().decode())
+    return key_file.read_text().strip()
+
+
 def default_database_url(instance_path: Path) -> str:
     return f"sqlite:///{instance_path / 'marac.sqlite3'}"
 
@@ -54,6 +73,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "SECRET_KEY": os.environ.get("MARAC_SECRET_KEY") or instance_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("MARAC_DATABASE_URL")
         or default_database_url(instance_path),
+        # Seals the second-factor secrets in the database; lose it and everyone enrols again.
+        "MARAC_DATA_KEY": os.environ.get("MARAC_DATA_KEY") or instance_data_key(instance_path),
         # Cookies are Secure unless the operator says the service is served over plain HTTP
         # (only the loopback demo does that).
         "SESSION_COOKIE_SECURE": _env_bool("MARAC_COOKIE_SECURE", True),
@@ -140,6 +161,8 @@ BASE: dict[str, Any] = {
 TESTING: dict[str, Any] = {
     "TESTING": True,
     "SECRET_KEY": "test-only-not-a-secret",
+    # A fixed Fernet key (32 bytes, URL-safe base64) for tests and synthetic benchmark data.
+    "MARAC_DATA_KEY": "dGVzdC1vbmx5LW5vdC1hLXNlY3JldC1kYXRhLWtleSE=",
     "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_SECURE": False,
     "MARAC_HSTS": False,

@@ -31,6 +31,7 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from marac import MIGRATIONS_DIR, audit
+from marac import config as marac_config
 from marac.domain import AgencyKind, AgencySide, Role
 from marac.extensions import db
 from marac.models import Agency, Area, AuditEntry, SignInState, User
@@ -106,6 +107,8 @@ class Server:
             "MARAC_INSTANCE_PATH": str(instance),
             "MARAC_DATABASE_URL": f"sqlite:///{database}",
             "MARAC_SECRET_KEY": "crash-test-key-not-a-secret",
+            # The key the setup app sealed the administrator's second-factor secret with.
+            "MARAC_DATA_KEY": marac_config.TESTING["MARAC_DATA_KEY"],
             "MARAC_COOKIE_SECURE": "0",
             "MARAC_HSTS": "0",
             "MARAC_LOGIN_RATE_LIMIT": "1000 per minute",

@@ -12,6 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from marac import sealing
 from marac.extensions import db
 from marac.models.base import utcnow
 
@@ -22,8 +23,9 @@ class SignInState(db.Model):
     user_id: Mapped[int] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
     )
-    # Base32 TOTP secret (RFC 6238). Set when enrolment starts, trusted once confirmed.
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # The base32 TOTP secret (RFC 6238), sealed with the data key (marac.sealing); read and set
+    # through ``totp_secret``. Set when enrolment starts, trusted once confirmed.
+    totp_secret_sealed: Mapped[str | None] = mapped_column(sa.Text)
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # The last 30-second step whose code was accepted: a code is never accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
@@ -32,8 +34,16 @@ class SignInState(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     @property
+    def totp_secret(self) -> str | None:
+        return None if self.totp_secret_sealed is None else sealing.unseal(self.totp_secret_sealed)
+
+    @totp_secret.setter
+    def totp_secret(self, secret: str | None) -> None:
+        self.totp_secret_sealed = None if secret is None else sealing.seal(secret)
+
+    @property
     def enrolled(self) -> bool:
-        return self.totp_secret is not None and self.totp_confirmed_at is not None
+        return self.totp_secret_sealed is not None and self.totp_confirmed_at is not None
 
 
 class RecoveryCode(db.Model):

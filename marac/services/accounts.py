@@ -20,7 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
-from marac import audit, clock, twofactor
+from marac import audit, clock, sealing, twofactor
 from marac.extensions import db
 from marac.models import RecoveryCode, SignInState, User
 
@@ -110,7 +110,15 @@ def _password_ok(user: User, password: str) -> bool:
 def _second_factor(user: User, state: SignInState, code: str, now: datetime) -> str | None:
     """None when the code is right (and is then used up); otherwise what was wrong, in words."""
     if twofactor.looks_like_totp(code):
-        step = twofactor.accepted_step(state.totp_secret or "", code, now, state.totp_last_step)
+        try:
+            secret = state.totp_secret or ""
+        except sealing.SealBroken:
+            # The service runs with another data key than the one the secret was sealed with:
+            # nobody's code can be checked. Said in the log and the audit, never to the person
+            # signing in; recovery codes (hashed, not sealed) still work.
+            current_app.logger.error("second-factor secret of user %s cannot be opened", user.id)
+            return "second-factor secret cannot be opened with this service's data key"
+        step = twofactor.accepted_step(secret, code, now, state.totp_last_step)
         if step is None:
             return "wrong or reused code"
         state.totp_last_step = step
@@ -196,17 +204,26 @@ def enrolment_secret(user: User) -> str:
     state = sign_in_state(user)
     if state.enrolled:
         raise ValueError("already enrolled")
-    if state.totp_secret is None:
-        state.totp_secret = twofactor.new_secret()
-    return state.totp_secret
+    try:
+        pending = state.totp_secret
+    except sealing.SealBroken:
+        pending = None  # started under another data key and never confirmed: start afresh
+    if pending is None:
+        pending = twofactor.new_secret()
+        state.totp_secret = pending
+    return pending
 
 
 def confirm_enrolment(user: User, code: str) -> list[twofactor.NewRecoveryCode] | None:
     """Trusts the secret once the person shows a code from it; returns fresh recovery codes."""
     now = clock.utc_now()
     state = sign_in_state(user)
-    step = twofactor.accepted_step(state.totp_secret or "", code, now, state.totp_last_step)
-    if state.totp_secret is None or step is None:
+    try:
+        secret = state.totp_secret
+    except sealing.SealBroken:
+        secret = None
+    step = twofactor.accepted_step(secret or "", code, now, state.totp_last_step)
+    if secret is None or step is None:
         _audit_user("two_factor.enrol_failed", user, "wrong code")
         return None
     state.totp_confirmed_at = now
