@@ -48,7 +48,7 @@ from marac.present_actions import (
 from marac.services import actions as action_service
 from marac.viewer import CaseLinks, Viewer, links_for_cases
 from marac.web.access import case_route, current_viewer, signed_in
-from marac.web.forms import enum_choices, id_choices
+from marac.web.forms import FastSelect, enum_choices, id_choices
 from marac.web.htmx import render, wants_fragment
 from marac.wording import vagueness_warning
 
@@ -63,11 +63,15 @@ MAX_PAGE = 10_000
 
 
 class ActionForm(FlaskForm):
-    owner_agency_id = SelectField("Owner agency", description="The one agency that will do it.")
-    owner_user_id = SelectField(
-        "Named owner (optional)", description="Someone at the owner agency, if agreed."
+    owner_agency_id = SelectField(
+        "Owner agency", widget=FastSelect(), description="The one agency that will do it."
     )
-    subject = SelectField("Who it protects or addresses")
+    owner_user_id = SelectField(
+        "Named owner (optional)",
+        widget=FastSelect(),
+        description="Someone at the owner agency, if agreed.",
+    )
+    subject = SelectField("Who it protects or addresses", widget=FastSelect())
     text = TextAreaField(
         "What will be done",
         validators=[
@@ -100,19 +104,20 @@ class DashboardFilters(FlaskForm):
     class Meta:
         csrf = False  # reading only
 
-    show = SelectField("Show", validators=[Optional()])
+    show = SelectField("Show", widget=FastSelect(), validators=[Optional()])
     days = IntegerField(
         "Due within (days)",
         default=clock.DUE_SOON_DAYS,
         validators=[Optional(), NumberRange(1, 60, "Choose between 1 and 60 days.")],
     )
-    agency = SelectField("Agency", validators=[Optional()])
+    agency = SelectField("Agency", widget=FastSelect(), validators=[Optional()])
     since = DateField("Not updated since", validators=[Optional()])
     period_from = DateField("From", validators=[Optional()])
     period_to = DateField("To", validators=[Optional()])
     mine = BooleanField("Only actions named for me")
     per_page = SelectField(
         "Per page",
+        widget=FastSelect(),
         choices=[SelectChoice(str(n), str(n)) for n in PAGE_SIZES],
         default=str(DEFAULT_PAGE_SIZE),
         validators=[Optional()],

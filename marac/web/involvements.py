@@ -28,7 +28,7 @@ from marac.services.allocation import (
 )
 from marac.viewer import CaseLinks, Viewer, links_for_case
 from marac.web.access import case_route
-from marac.web.forms import enum_choices, id_choices
+from marac.web.forms import FastSelect, enum_choices, id_choices
 from marac.web.htmx import render
 
 bp = Blueprint("involvements", __name__, url_prefix="/cases")
@@ -43,11 +43,12 @@ def _optional_id(value: object) -> int | None:
 
 
 class InvolvementForm(FlaskForm):
-    person_id = SelectField("Person", coerce=int)
-    agency_id = SelectField("Agency", coerce=int)
-    kind = SelectField("Kind of work", choices=enum_choices(InvolvementKind))
+    person_id = SelectField("Person", widget=FastSelect(), coerce=int)
+    agency_id = SelectField("Agency", widget=FastSelect(), coerce=int)
+    kind = SelectField("Kind of work", widget=FastSelect(), choices=enum_choices(InvolvementKind))
     worker_id = SelectField(
         "Named worker",
+        widget=FastSelect(),
         coerce=_optional_id,
         description="Optional. Only a worker of the chosen agency.",
     )
