@@ -174,6 +174,85 @@ def person_names(session: Session, person_ids: Iterable[int]) -> dict[int, str]:
     )
 
 
+class CaseReads:
+    """Rows several sections of one case page need, each read once for the page.
+
+    The people, their involvements and the area's agencies and workers were each read two or
+    three times (by the people cards, the agencies section and the two forms). A reader is made
+    for one page and thrown away with it, so nothing read here outlives the request; a section's
+    own route makes its own.
+    """
+
+    def __init__(self, session: Session, links: CaseLinks) -> None:
+        self.session = session
+        self.links = links
+        self._people: dict[int, Person] | None = None
+        self._names: dict[frozenset[int], dict[int, str]] = {}
+        self._involvements: dict[date, list[tuple[Involvement, str, str | None]]] = {}
+        self._agencies: list[sa.Row] | None = None
+        self._users: list[sa.Row] | None = None
+
+    def people(self) -> dict[int, Person]:
+        """Every person of the case, with their aliases; callers show only what the policy opens."""
+        if self._people is None:
+            self._people = _load_people(self.session, self.links.roles)
+        return self._people
+
+    def names(self, person_ids: Iterable[int]) -> dict[int, str]:
+        """Full names of these people of the case (callers pass only those they may name)."""
+        ids = frozenset(person_ids)
+        if self._people is not None:
+            return {pid: self._people[pid].full_name for pid in ids if pid in self._people}
+        if ids not in self._names:
+            self._names[ids] = person_names(self.session, ids)
+        return self._names[ids]
+
+    def involvements(self, today: date) -> list[tuple[Involvement, str, str | None]]:
+        """The current involvements of everyone in the case, with the agency's and the named
+        worker's names, by agency name then start; callers keep those the policy shows."""
+        if today not in self._involvements:
+            people = list(self.links.roles)
+            self._involvements[today] = (
+                [
+                    (inv, agency_name, worker_name)
+                    for inv, agency_name, worker_name in self.session.execute(
+                        sa.select(Involvement, Agency.name, User.display_name)
+                        .join(Agency, Agency.id == Involvement.agency_id)
+                        .outerjoin(User, User.id == Involvement.worker_id)
+                        .where(
+                            Involvement.person_id.in_(people),
+                            sa.or_(Involvement.ended_on.is_(None), Involvement.ended_on > today),
+                        )
+                        .order_by(Agency.name, Involvement.started_on, Involvement.id)
+                    )
+                ]
+                if people
+                else []
+            )
+        return self._involvements[today]
+
+    def area_agencies(self) -> list[sa.Row]:
+        """The case's area's agencies (id, name, is_active), active or not, by name."""
+        if self._agencies is None:
+            self._agencies = self.session.execute(
+                sa.select(Agency.id, Agency.name, Agency.is_active)
+                .where(Agency.area_id == self.links.area_id)
+                .order_by(Agency.name)
+            ).all()
+        return self._agencies
+
+    def area_users(self) -> list[sa.Row]:
+        """The enabled users of the area's agencies (id, display_name, agency_id, role), by name."""
+        if self._users is None:
+            self._users = self.session.execute(
+                sa.select(User.id, User.display_name, User.agency_id, User.role)
+                .join(Agency, Agency.id == User.agency_id)
+                .where(Agency.area_id == self.links.area_id, User.is_enabled.is_(True))
+                .order_by(User.display_name, User.id)
+            ).all()
+        return self._users
+
+
 def _load_people(session: Session, person_ids: Iterable[int]) -> dict[int, Person]:
     ids = set(person_ids)
     if not ids:
@@ -197,10 +276,17 @@ def equality_answers(person: Person) -> tuple[tuple[str, str], ...]:
     return tuple((question, getattr(person, name).label) for name, question in EQUALITY_QUESTIONS)
 
 
-def present_case(session: Session, viewer: Viewer, case: Case, links: CaseLinks) -> PresentedCase:
+def present_case(
+    session: Session,
+    viewer: Viewer,
+    case: Case,
+    links: CaseLinks,
+    reads: CaseReads | None = None,
+) -> PresentedCase:
     if not policy.case_access(viewer, links).full:
         raise PermissionError("present_case called for a case the viewer may not open")
-    people = _load_people(session, links.roles)
+    reads = reads or CaseReads(session, links)
+    people = reads.people()
     labels = _people_labels(viewer, links, people)
 
     contact_decisions = {pid: policy.contact_details(viewer, links, pid) for pid in labels}
@@ -218,16 +304,9 @@ def present_case(session: Session, viewer: Viewer, case: Case, links: CaseLinks)
 
     involvement_lines: dict[int, list[str]] = defaultdict(list)
     today = date.today()
-    for inv, agency_name, worker_name in session.execute(
-        sa.select(Involvement, Agency.name, User.display_name)
-        .join(Agency, Agency.id == Involvement.agency_id)
-        .outerjoin(User, User.id == Involvement.worker_id)
-        .where(
-            Involvement.person_id.in_(list(labels)),
-            sa.or_(Involvement.ended_on.is_(None), Involvement.ended_on > today),
-        )
-        .order_by(Agency.name)
-    ):
+    for inv, agency_name, worker_name in reads.involvements(today):
+        if inv.person_id not in labels:
+            continue
         if policy.involvement(viewer, links, inv.person_id, inv.agency_id).full:
             who = f" ({worker_name})" if worker_name else ""
             involvement_lines[inv.person_id].append(f"{agency_name}: {inv.kind.label}{who}")
@@ -280,15 +359,17 @@ def present_case(session: Session, viewer: Viewer, case: Case, links: CaseLinks)
             )
 
     items, summaries = present_items(session, viewer, links, case.id, labels)
-    referral = policy.referral_source(viewer, links)
+    referring_agency = None
+    if policy.referral_source(viewer, links).full and case.referring_agency_id is not None:
+        # Nearly always an agency of the case's area, already read for the page's forms.
+        in_area = {a.id: a.name for a in reads.area_agencies()}
+        referring_agency = in_area.get(case.referring_agency_id) or case.referring_agency.name
     return PresentedCase(
         case_id=case.id,
         reference=case.reference,
         status_label=case.status.label,
         referred_on=case.referred_on,
-        referring_agency=case.referring_agency.name
-        if referral.full and case.referring_agency
-        else None,
+        referring_agency=referring_agency,
         people=tuple(presented_people),
         relationships=tuple(relationships),
         items=tuple(items),

@@ -9,12 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from marac import policy
-from marac.models import Agency, Involvement, User
-from marac.present import ROLE_ORDER, person_names
+from marac.present import ROLE_ORDER, CaseReads
 from marac.viewer import CaseLinks, Viewer
 
 
@@ -41,34 +39,31 @@ class AllocationChoices:
         return bool(self.people and self.agencies)
 
 
-def _shown_people(session: Session, viewer: Viewer, links: CaseLinks) -> dict[int, str]:
+def _shown_people(reads: CaseReads, viewer: Viewer, links: CaseLinks) -> dict[int, str]:
     """Names of the people of the case the viewer sees in full, in the case page's order."""
     full = [pid for pid in links.roles if policy.person_identity(viewer, links, pid).full]
-    names = person_names(session, full)
+    names = reads.names(full)
     order = sorted(full, key=lambda pid: (ROLE_ORDER[links.roles[pid]], names[pid], pid))
     return {pid: names[pid] for pid in order}
 
 
 def present_involvements(
-    session: Session, viewer: Viewer, links: CaseLinks, today: date
+    session: Session,
+    viewer: Viewer,
+    links: CaseLinks,
+    today: date,
+    reads: CaseReads | None = None,
 ) -> list[PresentedInvolvement]:
-    people = _shown_people(session, viewer, links)
+    reads = reads or CaseReads(session, links)
+    people = _shown_people(reads, viewer, links)
     if not people:
         return []
-    rows = session.execute(
-        sa.select(Involvement, Agency.name, User.display_name)
-        .join(Agency, Agency.id == Involvement.agency_id)
-        .outerjoin(User, User.id == Involvement.worker_id)
-        .where(
-            Involvement.person_id.in_(list(people)),
-            sa.or_(Involvement.ended_on.is_(None), Involvement.ended_on > today),
-        )
-        .order_by(Agency.name, Involvement.started_on, Involvement.id)
-    ).all()
     order = {pid: index for index, pid in enumerate(people)}
     presented: list[tuple[int, PresentedInvolvement]] = []
-    for involvement, agency_name, worker_name in rows:
+    for involvement, agency_name, worker_name in reads.involvements(today):
         pid, agency_id = involvement.person_id, involvement.agency_id
+        if pid not in people:
+            continue
         if not policy.involvement(viewer, links, pid, agency_id).full:
             continue
         presented.append(
@@ -91,19 +86,18 @@ def present_involvements(
     return [item for _, item in presented]
 
 
-def allocation_choices(session: Session, viewer: Viewer, links: CaseLinks) -> AllocationChoices:
+def allocation_choices(
+    session: Session, viewer: Viewer, links: CaseLinks, reads: CaseReads | None = None
+) -> AllocationChoices:
     """The people, agencies and workers the viewer may choose from (each pair is checked again
     with ``policy.may_allocate`` when the form is sent)."""
-    people = _shown_people(session, viewer, links)
-    agencies = session.execute(
-        sa.select(Agency.id, Agency.name)
-        .where(Agency.area_id == links.area_id, Agency.is_active.is_(True))
-        .order_by(Agency.name)
-    ).all()
+    reads = reads or CaseReads(session, links)
+    people = _shown_people(reads, viewer, links)
     allowed_agencies = tuple(
-        (agency_id, name)
-        for agency_id, name in agencies
-        if any(policy.may_allocate(viewer, links, pid, agency_id).full for pid in people)
+        (agency.id, agency.name)
+        for agency in reads.area_agencies()
+        if agency.is_active
+        and any(policy.may_allocate(viewer, links, pid, agency.id).full for pid in people)
     )
     allowed_people = tuple(
         (pid, name)
@@ -111,14 +105,15 @@ def allocation_choices(session: Session, viewer: Viewer, links: CaseLinks) -> Al
         if any(policy.may_allocate(viewer, links, pid, aid).full for aid, _ in allowed_agencies)
     )
     agency_names = dict(allowed_agencies)
-    workers = session.execute(
-        sa.select(User.id, User.display_name, User.agency_id)
-        .where(User.agency_id.in_(list(agency_names)), User.is_enabled.is_(True))
-        .order_by(User.display_name, User.id)
-    ).all()
     several = len(agency_names) > 1
     worker_choices = tuple(
-        (uid, f"{name} ({agency_names[agency_id]})" if several else name)
-        for uid, name, agency_id in workers
+        (
+            user.id,
+            f"{user.display_name} ({agency_names[user.agency_id]})"
+            if several
+            else user.display_name,
+        )
+        for user in reads.area_users()
+        if user.agency_id in agency_names
     )
     return AllocationChoices(allowed_people, allowed_agencies, worker_choices)

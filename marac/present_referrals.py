@@ -93,12 +93,24 @@ def _answer_label(answer: ChecklistAnswer) -> str:
     return answer.label
 
 
+_DETAIL_COLUMNS = (
+    Referral.officer_name,
+    Referral.officer_contact,
+    Referral.professional_judgement,
+    Referral.victim_aware,
+    Referral.consent_given,
+    Referral.no_consent_reason,
+)
+
+
 def present_referral(
     session: Session, viewer: Viewer, case: Case, links: CaseLinks
 ) -> PresentedReferral | None:
     if not policy.referral_summary(viewer, links).full:
         return None
-    # Summary columns only; the sensitive text is read below if the policy opens it.
+    detail_decision = policy.referral_detail(viewer, links)
+    # Summary columns, and the sensitive ones only if the policy opens them.
+    detail_columns = _DETAIL_COLUMNS if detail_decision.full else ()
     row = session.execute(
         sa.select(
             Referral.id,
@@ -109,6 +121,7 @@ def present_referral(
             Referral.threshold,
             Referral.police_callouts,
             Referral.repeat_of_case_id,
+            *detail_columns,
         ).where(Referral.case_id == case.id)
     ).first()
     if row is None:
@@ -133,10 +146,9 @@ def present_referral(
             if policy.case_access(viewer, earlier_links).full:
                 repeat_case_id = earlier.id
 
-    detail_decision = policy.referral_detail(viewer, links)
     detail = None
     if detail_decision.full:
-        referral = session.get(Referral, row.id)
+        referral = row
         questions = {f.key: f.question for f in checklist.factors} if checklist else {}
         answers = tuple(
             PresentedAnswer(questions.get(a.factor_key, a.factor_key), _answer_label(a.answer))

@@ -36,7 +36,7 @@ from marac.domain import (
 )
 from marac.extensions import db
 from marac.models import Action, Agency, Case, OutboxEmail, User
-from marac.present import ROLE_ORDER, case_rows, person_names
+from marac.present import ROLE_ORDER, CaseReads, case_rows
 from marac.present_actions import (
     PresentedAction,
     action_history,
@@ -487,39 +487,31 @@ class CasePanel:
     status_choices: list = field(default_factory=lambda: enum_choices(ActionStatus))
 
 
-def _agency_choices_for(viewer: Viewer, case: Case) -> list:
-    statement = sa.select(Agency.id, Agency.name).where(
-        Agency.area_id == case.area_id, Agency.is_active
-    )
+def _agency_choices_for(viewer: Viewer, reads: CaseReads) -> list:
+    agencies = [a for a in reads.area_agencies() if a.is_active]
     if viewer.perpetrator_facing:
-        statement = statement.where(Agency.id == viewer.agency_id)
-    rows = db.session.execute(statement.order_by(Agency.name)).all()
-    return [SelectChoice("", "Choose an agency"), *id_choices((r.id, r.name) for r in rows)]
+        agencies = [a for a in agencies if a.id == viewer.agency_id]
+    return [SelectChoice("", "Choose an agency"), *id_choices((a.id, a.name) for a in agencies)]
 
 
-def _owner_user_choices(viewer: Viewer, case: Case) -> list:
-    statement = (
-        sa.select(User.id, User.display_name, Agency.name)
-        .join(Agency, Agency.id == User.agency_id)
-        .where(
-            Agency.area_id == case.area_id,
-            User.is_enabled,
-            User.role != Role.ADMINISTRATOR,
-        )
-    )
+def _owner_user_choices(viewer: Viewer, reads: CaseReads) -> list:
+    """Named owners: by agency name, then by name within the agency (both as the database
+    orders them: the agencies come by name, the users by name)."""
+    agencies = {a.id: (rank, a.name) for rank, a in enumerate(reads.area_agencies())}
+    users = [u for u in reads.area_users() if u.role != Role.ADMINISTRATOR]
     if viewer.perpetrator_facing:
-        statement = statement.where(Agency.id == viewer.agency_id)
-    rows = db.session.execute(statement.order_by(Agency.name, User.display_name)).all()
-    named = id_choices((r.id, f"{r.display_name} ({r.name})") for r in rows)
+        users = [u for u in users if u.agency_id == viewer.agency_id]
+    users.sort(key=lambda u: agencies[u.agency_id][0])
+    named = id_choices((u.id, f"{u.display_name} ({agencies[u.agency_id][1]})") for u in users)
     return [SelectChoice("", "No named owner"), *named]
 
 
-def _subject_choices(viewer: Viewer, links: CaseLinks) -> list:
+def _subject_choices(viewer: Viewer, links: CaseLinks, reads: CaseReads) -> list:
     """The household, then each person the viewer may see, labelled as the policy allows."""
     visible = [
         pid for pid in links.roles if not policy.person_identity(viewer, links, pid).withheld
     ]
-    names = person_names(db.session, visible)
+    names = reads.names(visible)
     choices = []
     for pid in sorted(visible, key=lambda p: (ROLE_ORDER[links.roles[p]], names.get(p, ""))):
         subject = SUBJECT_FOR_ROLE[links.roles[pid]]
@@ -529,14 +521,19 @@ def _subject_choices(viewer: Viewer, links: CaseLinks) -> list:
 
 
 def _action_form(
-    viewer: Viewer, links: CaseLinks, case: Case, submitted: bool
+    viewer: Viewer,
+    links: CaseLinks,
+    case: Case,
+    submitted: bool,
+    reads: CaseReads | None = None,
 ) -> ActionForm | None:
     if not policy.may_create_action(viewer, links, viewer.agency_id).full:
         return None
+    reads = reads or CaseReads(db.session, links)
     form = ActionForm() if submitted else ActionForm(formdata=None)
-    form.owner_agency_id.choices = _agency_choices_for(viewer, case)
-    form.owner_user_id.choices = _owner_user_choices(viewer, case)
-    form.subject.choices = _subject_choices(viewer, links)
+    form.owner_agency_id.choices = _agency_choices_for(viewer, reads)
+    form.owner_user_id.choices = _owner_user_choices(viewer, reads)
+    form.subject.choices = _subject_choices(viewer, links, reads)
     if not submitted:
         form.owner_agency_id.data = str(viewer.agency_id)
     return form
@@ -547,15 +544,18 @@ def case_panel(
     links: CaseLinks,
     case: Case,
     form: ActionForm | None = None,
+    reads: CaseReads | None = None,
     **extra: Any,
 ) -> CasePanel:
     """The actions section of a case page. ``cases.show`` and every route below use it."""
     today = clock.service_today()
+    if form is None:
+        form = _action_form(viewer, links, case, submitted=False, reads=reads)
     return CasePanel(
         case_id=case.id,
         case_reference=case.reference,
         actions=case_actions(db.session, viewer, links, case, today),
-        form=form if form is not None else _action_form(viewer, links, case, submitted=False),
+        form=form,
         **extra,
     )
 

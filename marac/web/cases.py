@@ -15,7 +15,7 @@ from marac import audit, policy
 from marac.domain import CaseStatus
 from marac.extensions import db
 from marac.models import Case, CasePerson, Person, PersonAlias
-from marac.present import case_rows, present_case
+from marac.present import CaseReads, case_rows, present_case
 from marac.present_referrals import present_referral, referral_note
 from marac.viewer import CaseLinks, Viewer, links_for_cases
 from marac.web import actions
@@ -128,8 +128,11 @@ def index() -> Response:
 @bp.route("/<int:case_id>")
 @case_route
 def show(case: Case, viewer: Viewer, links: CaseLinks) -> Response:
+    context = case_page_context(case, viewer, links)
+    # Recorded once the page's reads are done, so that the entry is written once, sealed, at
+    # commit (recorded first, the next read would flush it and sealing would rewrite the row).
     audit.record_view("case.view", object_type="case", object_id=case.id)
-    return render("cases/show.html", "cases/show.html", **case_page_context(case, viewer, links))
+    return render("cases/show.html", "cases/show.html", **context)
 
 
 def case_page_context(case: Case, viewer: Viewer, links: CaseLinks) -> dict[str, Any]:
@@ -137,11 +140,12 @@ def case_page_context(case: Case, viewer: Viewer, links: CaseLinks) -> dict[str,
 
     The network is not here: the page asks for it in a request of its own (``network.show``).
     """
+    reads = CaseReads(db.session, links)
     referral = present_referral(db.session, viewer, case, links)
     return {
-        "case": present_case(db.session, viewer, case, links),
+        "case": present_case(db.session, viewer, case, links, reads),
         "referral": referral,
         "referral_note": referral_note(viewer, links, referral),
-        **allocation_context(case, viewer, links),
-        "actions_panel": actions.case_panel(viewer, links, case),
+        **allocation_context(case, viewer, links, reads=reads),
+        "actions_panel": actions.case_panel(viewer, links, case, reads=reads),
     }

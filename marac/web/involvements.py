@@ -18,6 +18,7 @@ from marac import audit, clock, policy
 from marac.domain import InvolvementKind
 from marac.extensions import db
 from marac.models import Case, Involvement
+from marac.present import CaseReads
 from marac.present_allocation import allocation_choices, present_involvements
 from marac.services.allocation import (
     AllocationRefused,
@@ -69,9 +70,11 @@ def allocation_context(
     links: CaseLinks,
     form: InvolvementForm | None = None,
     conflict: bool = False,
+    reads: CaseReads | None = None,
 ) -> dict[str, Any]:
     today = clock.service_today()
-    choices = allocation_choices(db.session, viewer, links)
+    reads = reads or CaseReads(db.session, links)
+    choices = allocation_choices(db.session, viewer, links, reads)
     if choices.any:
         if form is None:
             form = InvolvementForm(formdata=None, prefix=FORM_PREFIX, started_on=today)
@@ -79,7 +82,7 @@ def allocation_context(
     return {
         "allocation_case_id": case.id,
         "allocation_case_reference": case.reference,
-        "agencies": present_involvements(db.session, viewer, links, today),
+        "agencies": present_involvements(db.session, viewer, links, today, reads),
         "allocation_form": form if choices.any else None,
         "allocation_conflict": conflict,
     }
