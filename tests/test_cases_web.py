@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from marac.domain import (
     AgencyKind,
     AgencySide,
+    CaseRole,
     CaseStatus,
     Classification,
     InvolvementKind,
@@ -16,6 +22,7 @@ from marac.domain import (
     Role,
 )
 from marac.extensions import db
+from marac.models import CasePerson, Person
 
 from .conftest import count_queries, csrf_token
 
@@ -205,6 +212,49 @@ def test_case_page_query_count_does_not_grow_with_items(
         text = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Item 24" in text
     assert many.count == few.count, (few.count, many.count)
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", on_execute)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", on_execute)
+
+
+def test_case_page_reads_nothing_twice(
+    client,
+    signed_in,
+    area_setup,
+    make_user,
+    involve,  # noqa: ANN001
+) -> None:
+    """The people cards, the agencies section and both forms share what they read: the people,
+    their involvements, the area's agencies and its workers are each read once for the page."""
+    _area, police, rep, case = area_setup
+    make_user(Role.AGENCY_REP, police, username="rep2")
+    victim = db.session.scalar(
+        sa.select(Person)
+        .join(CasePerson, CasePerson.person_id == Person.id)
+        .where(CasePerson.case_id == case.id, CasePerson.role == CaseRole.VICTIM)
+    )
+    involve(police, victim, InvolvementKind.CASEWORK, worker=rep)
+    signed_in(rep)
+    page = f"/cases/{case.id}"
+    with statements() as seen:
+        text = client.get(page).get_data(as_text=True)
+    assert "Add an action" in text and "Add an agency or worker" in text
+    repeated = [statement for statement, n in Counter(seen).items() if n > 1]
+    assert not repeated, "\n".join(s[:90].replace("\n", " ") for s in seen)
+    # The view's audit entry is written once, already sealed, not inserted and then rewritten.
+    assert sum(s.startswith("INSERT INTO audit_entry") for s in seen) == 1
+    assert not [s for s in seen if s.startswith("UPDATE audit_entry")]
 
 
 def test_viewing_a_case_is_audited(client, signed_in, area_setup) -> None:  # noqa: ANN001
