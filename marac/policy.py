@@ -50,6 +50,9 @@ Information items, by classification
     learn only "the programme recorded a disclosure on <date>", never his words.
   - Held by the agency, not shared: that agency only; others see the agency and its stated reason.
   - An override opens one named item to one named agency; never to a perpetrator-facing agency.
+  - Overrides are recorded, revoked and listed (item, agency, ground, reason, who, when) by the
+    coordinator and the chair of the area; nobody else learns that an override exists, beyond
+    the opened item itself for the agency it names.
 
 Referrals
   - Any signed-in user of an area may refer, except administrators. What they see afterwards is
@@ -512,6 +515,28 @@ def _item_for_perpetrator_side(
     return _summary(
         "perpetrator-facing agencies learn only that risk exists", OTHER_AGENCIES_HOLD_RISK
     )
+
+
+OVERRIDE_KEEPERS = frozenset({Role.COORDINATOR, Role.CHAIR})
+
+
+def may_manage_overrides(viewer: Viewer, links: CaseLinks) -> Decision:
+    """Recording, revoking and listing a case's overrides (the reasons say why a confidence was
+    opened, so the list is for those who decide, not for the agencies it names)."""
+    if not case_access(viewer, links).full or viewer.perpetrator_facing:
+        return _withheld("not in a case the viewer may open")
+    if viewer.role in OVERRIDE_KEEPERS:
+        return _full(f"{viewer.role.label} of the area")
+    return _withheld("only the coordinator and the chair record overrides")
+
+
+def override_recipient(links: CaseLinks, agency_area_id: int, perpetrator_facing: bool) -> Decision:
+    """Whether an agency may be named in an override on an item of this case."""
+    if agency_area_id != links.area_id:
+        return _withheld("an agency of another area")
+    if perpetrator_facing:
+        return _withheld("never to a perpetrator-facing agency")
+    return _full("an agency of the case's area")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,9 +34,13 @@ from marac.domain import (
     AgendaStatus,
     AttendanceKind,
     CaseStatus,
+    Classification,
     DocumentKind,
     InvolvementKind,
+    ItemNature,
+    ItemSource,
     MeetingStatus,
+    OverrideGround,
     PcTaskKind,
     ProgrammeEventKind,
     ProgrammeStatus,
@@ -47,6 +51,8 @@ from marac.models import (
     Action,
     AgendaItem,
     Attendance,
+    DisclosureOverride,
+    InformationItem,
     IssuedDocument,
     Meeting,
     PartnerContactRecord,
@@ -260,6 +266,13 @@ TABLE: dict[tuple[str, str], tuple[Answer, ...]] = {
     # was made from is refused as a conflict (409).
     ("reports.settings", "GET"):            (  L, 200, 200, 403, 403, 403, 403, 403, 403, 404),
     ("reports.settings", "POST"):           (  L, 409, 409, 403, 403, 403, 403, 403, 403, 404),
+    # Disclosure overrides of the case: its coordinator and chair only (signed in moments ago,
+    # so no asking to confirm); the others who may open the case are refused, the rest do not
+    # learn it exists. An empty form is incomplete (400).
+    ("overrides.new", "GET"):               (  L, 404, 200, 200, 403, 403, 404, 403, 404, 404),
+    ("overrides.new", "POST"):              (  L, 404, 400, 400, 403, 403, 404, 403, 404, 404),
+    ("overrides.revoke", "GET"):            (  L, 404, 200, 200, 403, 403, 404, 403, 404, 404),
+    ("overrides.revoke", "POST"):           (  L, 404, 400, 400, 403, 403, 404, 403, 404, 404),
 }
 # fmt: on
 
@@ -400,6 +413,11 @@ def world(
     police_copy = _document(meeting, police)
     housing_copy = _document(meeting, housing)
     s_copy = _document(s_meeting, s_police)
+    # Overrides: her IDVA's confidential item opened to housing; one on the other case; one in
+    # the other area.
+    override = _override(case, idva, housing, w.users["coordinator"])
+    other_override = _override(other_case, health, housing, w.users["coordinator"])
+    s_override = _override(s_case, s_police, s_team, w.users["other_area"])
 
     w.own = {
         "area": north.id,
@@ -418,6 +436,7 @@ def world(
         "partner_contact": her_record.id,
         "pc_task": her_task.id,
         "document": police_copy.id,
+        "override": override.id,
     }
     w.own_south = {
         "area": south.id,
@@ -436,6 +455,7 @@ def world(
         "partner_contact": s_record.id,
         "pc_task": s_task.id,
         "document": s_copy.id,
+        "override": s_override.id,
     }
     north_users = tuple(v for v in VIEWERS if v != "other_area")
     for kind in (
@@ -453,6 +473,7 @@ def world(
         "partner_contact",
         "pc_task",
         "document",
+        "override",
     ):
         w.hide(kind, w.own_south[kind], north_users)
         w.hide(kind, w.own[kind], ("other_area",))
@@ -471,7 +492,32 @@ def world(
     w.hide("document", housing_copy.id, tuple(v for v in VIEWERS if v != "other_agency"))
     # Through the first meeting's URL, an item of another meeting does not exist.
     w.hide("item", other_item.id)
+    # Through the first case's URL, an override of the other case does not exist.
+    w.hide("override", other_override.id)
     return w
+
+
+def _override(case: Any, recorder: Any, opened_to: Any, by: User) -> DisclosureOverride:
+    item = InformationItem(
+        case_id=case.id,
+        text="Her account, kept by her worker",
+        source=ItemSource.VICTIM_DISCLOSURE,
+        nature=ItemNature.FACT,
+        classification=Classification.SURVIVOR_CONFIDENTIAL,
+        recorded_by_agency_id=recorder.id,
+    )
+    db.session.add(item)
+    db.session.flush()
+    row = DisclosureOverride(
+        item_id=item.id,
+        agency_id=opened_to.id,
+        ground=OverrideGround.HIGH_RISK_OF_HARM,
+        reason="A test of the route table",
+        created_by_id=by.id,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
 
 
 def _meeting(area: Any, case: Any, attendees: list[User]) -> tuple[Meeting, AgendaItem]:
@@ -599,6 +645,7 @@ ARGUMENT_KINDS = {
     "person_id": "person",
     "area_id": "area",
     "document_id": "document",
+    "override_id": "override",
 }
 OWN_IDS = {"kept_id": "kept", "duplicate_id": "duplicate", "person_id": "kept"}
 # No such row; larger than a 32-bit id; larger than any integer a database holds.

@@ -251,6 +251,9 @@ SENSITIVE = {
     "reports.return_csv",
     "reports.return_pdf",
     "papers.issue",
+    # Opening a confidential item to another agency, and closing it again.
+    "overrides.new",
+    "overrides.revoke",
 }
 
 

@@ -35,6 +35,18 @@ class DisclosureOverride(db.Model):
     """Opens one named item to one named agency, on a recorded ground. Revoked, never edited."""
 
     __tablename__ = "disclosure_override"
+    __table_args__ = (
+        # One standing override per item and agency: two people recording the same one at the
+        # same moment get one row and a clear message, not two rows to revoke.
+        sa.Index(
+            "uq_disclosure_override_standing",
+            "item_id",
+            "agency_id",
+            unique=True,
+            sqlite_where=sa.text("revoked_at IS NULL"),
+            postgresql_where=sa.text("revoked_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("information_item.id"), index=True)
@@ -44,6 +56,9 @@ class DisclosureOverride(db.Model):
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    revoke_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     agency: Mapped[Agency] = relationship()
-    created_by: Mapped[User] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])

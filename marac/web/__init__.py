@@ -19,6 +19,7 @@ from marac.web import (
     main,
     meetings,
     network,
+    overrides,
     papers,
     partner_contact,
     people,
@@ -62,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
         meetings.bp,
         reports.bp,
         papers.bp,
+        overrides.bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)

@@ -18,7 +18,7 @@ from marac.models import Case, CasePerson, Person, PersonAlias
 from marac.present import CaseReads, case_rows, present_case
 from marac.present_referrals import present_referral, referral_note
 from marac.viewer import CaseLinks, Viewer, links_for_cases
-from marac.web import actions
+from marac.web import actions, overrides
 from marac.web.access import case_route, current_viewer, signed_in
 from marac.web.forms import enum_choices
 from marac.web.htmx import render
@@ -148,4 +148,5 @@ def case_page_context(case: Case, viewer: Viewer, links: CaseLinks) -> dict[str,
         "referral_note": referral_note(viewer, links, referral),
         **allocation_context(case, viewer, links, reads=reads),
         "actions_panel": actions.case_panel(viewer, links, case, reads=reads),
+        "overrides_panel": overrides.case_panel(db.session, viewer, links, case),
     }

@@ -26,7 +26,7 @@ from werkzeug.serving import make_server
 from marac import MIGRATIONS_DIR
 from marac.domain import OPEN_MEETING_STATUSES, MeetingStatus
 from marac.extensions import db
-from marac.models import Case, Meeting, Person, User
+from marac.models import Case, DisclosureOverride, InformationItem, Meeting, Person, User
 
 from ..conftest import PASSWORD, DatabaseFactory, fresh_code, make_test_app
 
@@ -174,6 +174,17 @@ def _walk_extras(app: Flask) -> dict[str, tuple[str, ...]]:
         live = db.session.scalar(
             sa.select(Meeting.id).where(Meeting.status == MeetingStatus.IN_PROGRESS)
         )
+        # The demo's override (the knife threat opened to children's social care).
+        demo_override = db.session.scalar(
+            sa.select(DisclosureOverride).order_by(DisclosureOverride.id)
+        )
+        override_case = db.session.scalar(
+            sa.select(InformationItem.case_id).where(InformationItem.id == demo_override.item_id)
+        )
+    overrides = (
+        f"/cases/{override_case}/overrides/new",
+        f"/cases/{override_case}/overrides/{demo_override.id}/revoke",
+    )
     # The case page's sections also answer on their own (the page includes them).
     sections = (f"/cases/{case}/network", f"/cases/{case}/agencies", f"/actions/cases/{case}")
     return {
@@ -183,6 +194,7 @@ def _walk_extras(app: Flask) -> dict[str, tuple[str, ...]]:
             f"/meetings/{live}/live",
             "/confirm",
             *sections,
+            *overrides,
         ),
         "coordinator": ("/network/serial-perpetrators",),
         # The papers issued for the meeting (_issue_papers), with the police's own copy.
