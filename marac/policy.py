@@ -209,6 +209,10 @@ Partner contact (her record with her partner-contact worker)
     chair every record of the area. The partner-contact work list: survivor workers (their own
     records), the coordinator and the chair (the overview of the area, including partners with
     no named worker).
+
+Retention
+  - The list of closed cases past the retention period (references and dates, no personal
+    data), for review before deletion: the coordinator and the administrator of the area.
 """
 
 from __future__ import annotations
@@ -1247,6 +1251,18 @@ def document_verification(viewer: Viewer, facts: DocumentFacts) -> Decision:
 
 # ---------------------------------------------------------------------------------------------
 # Administration
+
+
+RETENTION_REVIEWERS = frozenset({Role.COORDINATOR, Role.ADMINISTRATOR})
+
+
+def may_review_retention(viewer: Viewer, area_id: int) -> Decision:
+    """The list of the area's closed cases past retention: references and dates only."""
+    if viewer.area_id != area_id or viewer.perpetrator_facing:
+        return _withheld("not the area's coordinator or administrator")
+    if viewer.role in RETENTION_REVIEWERS:
+        return _full(f"{viewer.role.label} of the area")
+    return _withheld("retention is reviewed by the coordinator and the administrator")
 
 
 def may_administer(viewer: Viewer, area_id: int) -> Decision:

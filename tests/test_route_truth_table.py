@@ -273,6 +273,8 @@ TABLE: dict[tuple[str, str], tuple[Answer, ...]] = {
     ("overrides.new", "POST"):              (  L, 404, 400, 400, 403, 403, 404, 403, 404, 404),
     ("overrides.revoke", "GET"):            (  L, 404, 200, 200, 403, 403, 404, 403, 404, 404),
     ("overrides.revoke", "POST"):           (  L, 404, 400, 400, 403, 403, 404, 403, 404, 404),
+    # The cases past retention in one's own area: the coordinator and the administrator.
+    ("retention.index", "GET"):             (  L, 200, 200, 403, 403, 403, 403, 403, 403, 200),
 }
 # fmt: on
 

@@ -26,6 +26,7 @@ from marac.web import (
     programmes,
     referrals,
     reports,
+    retention,
 )
 from marac.web.forms import flat_errors
 
@@ -64,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
         reports.bp,
         papers.bp,
         overrides.bp,
+        retention.bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)
@@ -94,5 +96,6 @@ def _menu() -> dict[str, bool]:
         "partner_contact": policy.may_see_partner_contact_list(viewer).full,
         "reports": policy.may_see_reports(viewer, viewer.area_id).full,
         "report_settings": policy.may_edit_report_settings(viewer, viewer.area_id).full,
+        "retention": policy.may_review_retention(viewer, viewer.area_id).full,
         "area_id": viewer.area_id,
     }
