@@ -11,6 +11,7 @@ says why a confidence was opened and is read on the case page by those who may.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -98,7 +99,12 @@ def _person_labels(session: Session, viewer: Viewer, links: CaseLinks) -> dict[i
 
 
 def item_labels(
-    session: Session, viewer: Viewer, links: CaseLinks, case_id: int, openable_only: bool = False
+    session: Session,
+    viewer: Viewer,
+    links: CaseLinks,
+    case_id: int,
+    openable_only: bool = False,
+    item_ids: Collection[int] | None = None,
 ) -> list[ItemChoice]:
     """The case's items as the viewer may name them: classification, agency, date and whom it is
     about, with the text only when the viewer may read it (the coordinator chooses items whose
@@ -112,6 +118,8 @@ def item_labels(
     )
     if openable_only:
         statement = statement.where(InformationItem.classification != Classification.MARAC)
+    if item_ids is not None:
+        statement = statement.where(InformationItem.id.in_(item_ids))
     people = _person_labels(session, viewer, links)
     choices = []
     for item, agency_name in session.execute(statement):
@@ -283,7 +291,6 @@ def case_overrides(
     policy lets manage them: the caller asks ``policy.may_manage_overrides``."""
     if not policy.may_manage_overrides(viewer, links).full:
         return []
-    labels = {c.item_id: c.label for c in item_labels(session, viewer, links, case_id)}
     creator = sa.orm.aliased(User)
     revoker = sa.orm.aliased(User)
     rows = session.execute(
@@ -299,6 +306,15 @@ def case_overrides(
             DisclosureOverride.id.desc(),
         )
     ).all()
+    if not rows:
+        # The case page asks for every case the coordinator or chair opens: no more queries.
+        return []
+    labels = {
+        c.item_id: c.label
+        for c in item_labels(
+            session, viewer, links, case_id, item_ids={o.item_id for o, *_ in rows}
+        )
+    }
     return [
         PresentedOverride(
             override_id=o.id,
