@@ -555,3 +555,16 @@ def test_nobody_but_the_coordinator_and_the_chair_learns_of_overrides(w, app) ->
         for where, text in _reads(app, w, user).items():
             found = [word for word in (*OVERRIDE_WORDS, "override") if word in text]
             assert not found, f"{user.username}'s {where} tells of overrides: {found}"
+
+
+def test_the_second_of_two_people_recording_the_same_override_is_told_so(w, app) -> None:  # noqa: ANN001
+    # Both opened the form before either sent it.
+    chair, coordinator = _client(app, w.chair), _client(app, w.coordinator)
+    new = f"/cases/{w.case.id}/overrides/new"
+    assert chair.get(new).status_code == 200 and coordinator.get(new).status_code == 200
+    assert _post(chair, new, _form(w)).status_code == 303
+    second = _post(coordinator, new, _form(w, reason="CNYTLATE the same concern"))
+    assert second.status_code == 400
+    text = page_text(second)
+    assert "Overton CSC may already read this item." in text and "CNYTLATE" in text
+    assert db.session.scalar(sa.select(sa.func.count(DisclosureOverride.id))) == 1
