@@ -8,7 +8,7 @@ the same rules as the case page, through ``marac.present``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -40,9 +40,20 @@ from marac.models import (
     User,
     VictimVoice,
 )
-from marac.present import ROLE_ORDER, PresentedItem, people_labels, present_items
+from marac.present import (
+    ROLE_ORDER,
+    PresentedItem,
+    _people_labels,
+    people_labels,
+    present_items,
+)
 from marac.present_actions import PresentedAction, action_rows_statement, present_action_rows
-from marac.present_referrals import PresentedReferral, present_referral, referral_note
+from marac.present_referrals import (
+    PresentedReferral,
+    present_referral,
+    present_referrals,
+    referral_note,
+)
 from marac.services.meetings import meeting_title
 from marac.viewer import CaseLinks, Viewer, links_for_cases
 
@@ -182,14 +193,22 @@ def agenda_items(session: Session, meeting_id: int, include_moved: bool = True) 
 
 
 def present_agenda(
-    session: Session, viewer: Viewer, meeting: Meeting, items: Sequence[AgendaItem] | None = None
+    session: Session,
+    viewer: Viewer,
+    meeting: Meeting,
+    items: Sequence[AgendaItem] | None = None,
+    cases: Mapping[int, Case] | None = None,
+    links: Mapping[int, CaseLinks] | None = None,
 ) -> PresentedAgenda:
+    """``cases`` and ``links``: the agenda's, when the caller has them already."""
     items = list(items) if items is not None else agenda_items(session, meeting.id)
-    cases = {
-        c.id: c
-        for c in session.scalars(sa.select(Case).where(Case.id.in_({i.case_id for i in items})))
-    }
-    links = links_for_cases(session, viewer, cases.values())
+    if cases is None:
+        cases = {
+            c.id: c
+            for c in session.scalars(sa.select(Case).where(Case.id.in_({i.case_id for i in items})))
+        }
+    if links is None:
+        links = links_for_cases(session, viewer, cases.values())
     openable = [i for i in items if policy.case_access(viewer, links[i.case_id]).full]
     hidden = len([i for i in items if i.status is not AgendaStatus.MOVED]) - len(
         [i for i in openable if i.status is not AgendaStatus.MOVED]
@@ -474,53 +493,351 @@ class PresentedMinutes:
     approved_at: datetime | None
 
 
-def present_minutes(session: Session, viewer: Viewer, meeting: Meeting) -> PresentedMinutes:
-    """The minutes compiled from what was recorded, as this viewer may read them."""
-    items = agenda_items(session, meeting.id)
-    agenda = present_agenda(session, viewer, meeting, items)
-    shown = {row.item_id for row in agenda.rows}
-    by_id = {i.id: i for i in items}
+@dataclass
+class MeetingRows:
+    """A meeting's rows for its minutes, read once whatever the reader: the agenda, the cases, the
+    people's names, her voice, and the facts of every item, action and crime (not their text).
+    Each reader's minutes are decided from these by the policy, and item, action and crime text
+    is read only for the rows the policy opens to that reader. The papers, written for many
+    readers, read the meeting once. Nothing here is shown until the policy has decided."""
+
+    meeting: Meeting
+    items: list[AgendaItem]
+    cases: dict[int, Case]
+    people: dict[int, tuple[str, date | None]]
+    item_rows: dict[int, list[sa.Row]]
+    voices: dict[int, tuple[VictimVoice, str]]
+    action_rows: list[sa.Row]
+    crime_counts: dict[int, int]
+    attendees: list[PresentedAttendee]
+    apologies: list[str]
+    approver: str | None
+    summary: MeetingSummary
+
+    @classmethod
+    def load(cls, session: Session, meeting: Meeting) -> MeetingRows:
+        items = agenda_items(session, meeting.id)
+        heard = [i for i in items if i.status is not AgendaStatus.MOVED]
+        ids = [i.id for i in heard]
+        cases = {
+            c.id: c
+            for c in session.scalars(sa.select(Case).where(Case.id.in_({i.case_id for i in items})))
+        }
+        people: dict[int, tuple[str, date | None]] = {}
+        item_rows: dict[int, list[sa.Row]] = defaultdict(list)
+        voices: dict[int, tuple[VictimVoice, str]] = {}
+        action_rows: list[sa.Row] = []
+        crime_counts: dict[int, int] = {}
+        if ids:
+            people = {
+                r.id: (f"{r.given_name} {r.family_name}", r.date_of_birth)
+                for r in session.execute(
+                    sa.select(
+                        Person.id, Person.given_name, Person.family_name, Person.date_of_birth
+                    )
+                    .join(CasePerson, CasePerson.person_id == Person.id)
+                    .where(CasePerson.case_id.in_({i.case_id for i in heard}))
+                )
+            }
+            for row in session.execute(
+                _item_facts_statement().where(InformationItem.agenda_item_id.in_(ids))
+            ):
+                item_rows[row.agenda_item_id].append(row)
+            voices = {
+                voice.agenda_item_id: (voice, agency)
+                for voice, agency in session.execute(
+                    sa.select(VictimVoice, Agency.name)
+                    .join(Agency, Agency.id == VictimVoice.recorded_by_agency_id)
+                    .where(VictimVoice.agenda_item_id.in_(ids))
+                )
+            }
+            heard_item_of = {i.case_id: i.id for i in heard}
+            action_rows = [
+                row
+                for row in session.execute(
+                    action_rows_statement()
+                    .add_columns(Action.agenda_item_id)
+                    .where(Action.agenda_item_id.in_(ids))
+                    .order_by(Action.due_on, Action.id)
+                )
+                if heard_item_of.get(row.case_id) == row.agenda_item_id
+            ]
+            crime_counts = dict(
+                session.execute(
+                    sa.select(CrimeDisclosure.agenda_item_id, sa.func.count())
+                    .where(CrimeDisclosure.agenda_item_id.in_(ids))
+                    .group_by(CrimeDisclosure.agenda_item_id)
+                ).all()
+            )
+        attendees, apologies = attendance(session, meeting.id)
+        approver_id = meeting.minutes_approved_by_id
+        approver = (
+            session.scalar(sa.select(User.display_name).where(User.id == approver_id))
+            if approver_id
+            else None
+        )
+        return cls(
+            meeting=meeting,
+            items=items,
+            cases=cases,
+            people=people,
+            item_rows=item_rows,
+            voices=voices,
+            action_rows=action_rows,
+            crime_counts=crime_counts,
+            attendees=attendees,
+            apologies=apologies,
+            approver=approver,
+            summary=summarise(session, meeting, len(heard)),
+        )
+
+
+def _item_facts_statement() -> sa.Select:
+    """An information item's facts for the policy, without its text."""
+    return (
+        sa.select(
+            InformationItem.id,
+            InformationItem.agenda_item_id,
+            InformationItem.about_person_id,
+            InformationItem.source,
+            InformationItem.classification,
+            InformationItem.recorded_by_agency_id,
+            InformationItem.recorded_by_id,
+            InformationItem.recorded_at,
+            InformationItem.withheld_reason,
+            Agency.name,
+        )
+        .join(Agency, Agency.id == InformationItem.recorded_by_agency_id)
+        .order_by(InformationItem.recorded_at, InformationItem.id)
+    )
+
+
+class _Named:
+    """What ``present._people_labels`` reads of a person."""
+
+    __slots__ = ("full_name",)
+
+    def __init__(self, full_name: str) -> None:
+        self.full_name = full_name
+
+
+def present_minutes(
+    session: Session, viewer: Viewer, meeting: Meeting, rows: MeetingRows | None = None
+) -> PresentedMinutes:
+    """The minutes compiled from what was recorded, as this viewer may read them.
+
+    The number of queries does not depend on the number of cases: each kind of row is read for
+    the whole meeting (``MeetingRows``, which the papers share between their readers), and the
+    text of items and actions once for all the rows the policy opens to this viewer.
+    """
+    rows = rows or MeetingRows.load(session, meeting)
+    links = links_for_cases(session, viewer, rows.cases.values())
+    agenda = present_agenda(session, viewer, meeting, rows.items, rows.cases, links)
+    by_id = {i.id: i for i in rows.items}
     heard = [by_id[row.item_id] for row in agenda.rows if row.status is not AgendaStatus.MOVED]
-    cases = {
-        c.id: c
-        for c in session.scalars(sa.select(Case).where(Case.id.in_({i.case_id for i in heard})))
-    }
-    links = links_for_cases(session, viewer, cases.values())
-    total = len([i for i in items if i.status is not AgendaStatus.MOVED])
-    presented = [
-        present_agenda_case(
-            session,
+    total = rows.summary.listed
+
+    labels = {
+        item.case_id: _people_labels(
             viewer,
-            meeting,
-            item,
-            cases[item.case_id],
             links[item.case_id],
-            total,
-            only_this_meeting=True,
+            {pid: _Named(rows.people[pid][0]) for pid in links[item.case_id].roles},
         )
         for item in heard
-        if item.id in shown
-    ]
-    attendees, apologies = attendance(session, meeting.id)
-    approver_id = meeting.minutes_approved_by_id
-    approver = (
-        session.scalar(sa.select(User.display_name).where(User.id == approver_id))
-        if approver_id
-        else None
-    )
+    }
+    items = _present_meeting_items(session, viewer, links, heard, rows, labels)
+    referrals = present_referrals(session, viewer, {i.case_id: links[i.case_id] for i in heard})
+    wanted = {i.case_id for i in heard}
+    actions: dict[int, list[PresentedAction]] = defaultdict(list)
+    for action in present_action_rows(
+        session,
+        viewer,
+        [row for row in rows.action_rows if row.case_id in wanted],
+        clock.service_today(),
+        links,
+    ):
+        actions[action.case_id].append(action)
+    crime_decisions = {i.id: policy.crimes_disclosed(viewer, links[i.case_id]) for i in heard}
+    crimes = _crimes(session, [i.id for i in heard if crime_decisions[i.id].full])
+
+    presented = []
+    for item in heard:
+        case_links = links[item.case_id]
+        item_list, summaries = items[item.id]
+        by_agency: dict[str, list[PresentedItem]] = defaultdict(list)
+        for one in item_list:
+            by_agency[one.agency_name].append(one)
+        risk = policy.meeting_risk_summary(viewer, case_links)
+        crime_decision = crime_decisions[item.id]
+        referral = referrals.get(item.case_id)
+        presented.append(
+            PresentedAgendaCase(
+                item_id=item.id,
+                position=item.position,
+                total=total,
+                case_id=item.case_id,
+                reference=rows.cases[item.case_id].reference,
+                people=_identifiers(
+                    viewer,
+                    case_links,
+                    {
+                        pid: rows.people[pid]
+                        for pid, (d, _l) in labels[item.case_id].items()
+                        if d.full
+                    },
+                ),
+                referral=referral,
+                referral_note=referral_note(viewer, case_links, referral),
+                voice=_voice(viewer, case_links, rows.voices.get(item.id)),
+                items_by_agency=sorted(by_agency.items()),
+                summaries=summaries,
+                risk_summary=item.risk_summary if risk.full else None,
+                risk_summary_note=risk.summary,
+                review_next=item.review_next,
+                actions=actions.get(item.case_id, []),
+                crimes=crimes.get(item.id, []) if crime_decision.full else None,
+                crime_count=None
+                if crime_decision.full or crime_decision.withheld
+                else rows.crime_counts.get(item.id, 0),
+                started_at=clock.local(item.started_at) if item.started_at else None,
+                minutes_allowed=meeting.minutes_per_case,
+                version=item.version,
+            )
+        )
     return PresentedMinutes(
-        meeting=summarise(session, meeting, total),
-        attendees=attendees,
-        apologies=apologies,
+        meeting=rows.summary,
+        attendees=rows.attendees,
+        apologies=rows.apologies,
         cases=presented,
         moved=[row for row in agenda.rows if row.status is AgendaStatus.MOVED],
         to_review=[c.reference for c in presented if c.review_next],
         not_open=agenda.not_open,
-        approved_by=approver,
+        approved_by=rows.approver,
         approved_at=clock.local(meeting.minutes_approved_at)
         if meeting.minutes_approved_at
         else None,
     )
+
+
+def _voice(
+    viewer: Viewer, links: CaseLinks, found: tuple[VictimVoice, str] | None
+) -> PresentedVoice | None:
+    if not policy.victim_voice_shared(viewer, links).full:
+        return None
+    if found is None:
+        return PresentedVoice(recorded=False)
+    voice, by = found
+    account = policy.victim_voice_account(
+        viewer, links, policy.VoiceFacts(recorded_by_id=voice.recorded_by_id)
+    )
+    return PresentedVoice(
+        recorded=True,
+        views=voice.views if account.full else None,
+        wishes=voice.wishes if account.full else None,
+        may_share=voice.may_share,
+        note=account.summary,
+        recorded_by=by,
+        recorded_on=clock.local(voice.recorded_at).date(),
+        version=voice.version,
+    )
+
+
+def _crimes(session: Session, item_ids: list[int]) -> dict[int, list[PresentedCrime]]:
+    """The crimes disclosed for these agenda items: read only for those the policy opened."""
+    crimes: dict[int, list[PresentedCrime]] = defaultdict(list)
+    if not item_ids:
+        return crimes
+    for c, name in session.execute(
+        sa.select(CrimeDisclosure, Agency.name)
+        .join(Agency, Agency.id == CrimeDisclosure.disclosed_by_agency_id)
+        .where(CrimeDisclosure.agenda_item_id.in_(item_ids))
+        .order_by(CrimeDisclosure.recorded_at, CrimeDisclosure.id)
+    ):
+        crimes[c.agenda_item_id].append(
+            PresentedCrime(c.description, name, clock.local(c.recorded_at))
+        )
+    return crimes
+
+
+def _present_meeting_items(
+    session: Session,
+    viewer: Viewer,
+    links: dict[int, CaseLinks],
+    heard: list[AgendaItem],
+    rows: MeetingRows,
+    labels: dict[int, dict[int, tuple[policy.Decision, str]]],
+) -> dict[int, tuple[list[PresentedItem], list[str]]]:
+    """Each heard case's items recorded at this meeting, as ``marac.present.present_items``
+    shows them (``tests/test_meetings.py`` holds the two to the same answer), for all the cases
+    at once: the text is read in one query, for the items the policy opens."""
+    decisions: dict[int, policy.Decision] = {}
+    for item in heard:
+        case_links = links[item.case_id]
+        for row in rows.item_rows.get(item.id, ()):
+            decisions[row.id] = policy.information_item(
+                viewer,
+                case_links,
+                policy.ItemFacts(
+                    id=row.id,
+                    about_person_id=row.about_person_id,
+                    source=row.source,
+                    classification=row.classification,
+                    recorded_by_agency_id=row.recorded_by_agency_id,
+                    recorded_by_agency_name=row.name,
+                    recorded_by_id=row.recorded_by_id,
+                    recorded_on=row.recorded_at.date(),
+                    withheld_reason=row.withheld_reason,
+                ),
+            )
+    open_ids = [item_id for item_id, d in decisions.items() if d.full]
+    details = (
+        {
+            detail.id: detail
+            for detail in session.execute(
+                sa.select(
+                    InformationItem.id,
+                    InformationItem.text,
+                    InformationItem.nature,
+                    User.display_name,
+                )
+                .outerjoin(User, User.id == InformationItem.recorded_by_id)
+                .where(InformationItem.id.in_(open_ids))
+            )
+        }
+        if open_ids
+        else {}
+    )
+    result = {}
+    for item in heard:
+        case_labels = labels[item.case_id]
+        presented: list[PresentedItem] = []
+        summaries: list[str] = []
+        for row in rows.item_rows.get(item.id, ()):
+            decision = decisions[row.id]
+            if decision.full:
+                detail = details[row.id]
+                about = (
+                    case_labels[row.about_person_id][1]
+                    if row.about_person_id in case_labels
+                    else "The household"
+                )
+                presented.append(
+                    PresentedItem(
+                        item_id=row.id,
+                        about_label=about,
+                        text=detail.text,
+                        source_label=row.source.label,
+                        nature_label=detail.nature.label,
+                        classification_label=row.classification.label,
+                        agency_name=row.name,
+                        recorded_by=detail.display_name,
+                        recorded_on=row.recorded_at.date(),
+                    )
+                )
+            elif decision.level is policy.Level.SUMMARY and decision.summary not in summaries:
+                summaries.append(decision.summary)
+        result[item.id] = (presented, summaries)
+    return result
 
 
 # --- eligible referrals offered for a meeting -------------------------------------------------

@@ -84,7 +84,7 @@ def referral_note(
     """What to say where no referral is presented: withheld, or none recorded."""
     if referral is not None:
         return None
-    if not policy.referral_summary(viewer, links).full:
+    if not referral_summary_shown(viewer, links):
         return REFERRAL_NOT_SHOWN
     return NO_REFERRAL_RECORDED
 
@@ -106,80 +106,119 @@ _DETAIL_COLUMNS = (
 def present_referral(
     session: Session, viewer: Viewer, case: Case, links: CaseLinks
 ) -> PresentedReferral | None:
-    if not policy.referral_summary(viewer, links).full:
-        return None
-    detail_decision = policy.referral_detail(viewer, links)
-    # Summary columns, and the sensitive ones only if the policy opens them.
-    detail_columns = _DETAIL_COLUMNS if detail_decision.full else ()
-    row = session.execute(
-        sa.select(
-            Referral.id,
-            Referral.eligible,
-            Referral.incident_on,
-            Referral.checklist_key,
-            Referral.score,
-            Referral.threshold,
-            Referral.police_callouts,
-            Referral.repeat_of_case_id,
-            *detail_columns,
-        ).where(Referral.case_id == case.id)
-    ).first()
-    if row is None:
-        return None
-    try:
-        checklist = get_checklist(row.checklist_key)
-    except ChecklistError:
-        checklist = None
-    criteria = tuple(
-        PresentedCriterion(c.criterion.label, c.met, c.reason)
-        for c in session.scalars(
-            sa.select(ReferralCriterion)
-            .where(ReferralCriterion.referral_id == row.id)
-            .order_by(ReferralCriterion.id)
-        )
-    )
-    repeat_case_id = None
-    if row.repeat_of_case_id is not None:
-        earlier = session.get(Case, row.repeat_of_case_id)
-        if earlier is not None:
-            earlier_links = links_for_cases(session, viewer, [earlier])[earlier.id]
-            if policy.case_access(viewer, earlier_links).full:
-                repeat_case_id = earlier.id
+    return present_referrals(session, viewer, {case.id: links}).get(case.id)
 
-    detail = None
-    if detail_decision.full:
-        referral = row
-        questions = {f.key: f.question for f in checklist.factors} if checklist else {}
-        answers = tuple(
-            PresentedAnswer(questions.get(a.factor_key, a.factor_key), _answer_label(a.answer))
-            for a in session.scalars(
-                sa.select(ReferralAnswer)
-                .where(ReferralAnswer.referral_id == row.id)
-                .order_by(ReferralAnswer.id)
+
+def present_referrals(
+    session: Session, viewer: Viewer, links: Mapping[int, CaseLinks]
+) -> dict[int, PresentedReferral]:
+    """The referral of each case the policy shows it for, in a fixed number of queries
+    whatever the number of cases. Cases left out: withheld, or no referral recorded."""
+    shown = [
+        case_id
+        for case_id, case_links in links.items()
+        if referral_summary_shown(viewer, case_links)
+    ]
+    if not shown:
+        return {}
+    detail_decisions = {
+        case_id: policy.referral_detail(viewer, links[case_id]) for case_id in shown
+    }
+    opened = [case_id for case_id in shown if detail_decisions[case_id].full]
+    closed = [case_id for case_id in shown if not detail_decisions[case_id].full]
+    # Summary columns, and the sensitive ones only for the referrals the policy opens.
+    rows: list[sa.Row] = []
+    for case_ids, columns in ((opened, _DETAIL_COLUMNS), (closed, ())):
+        if case_ids:
+            rows += session.execute(
+                sa.select(
+                    Referral.id,
+                    Referral.case_id,
+                    Referral.eligible,
+                    Referral.incident_on,
+                    Referral.checklist_key,
+                    Referral.score,
+                    Referral.threshold,
+                    Referral.police_callouts,
+                    Referral.repeat_of_case_id,
+                    *columns,
+                ).where(Referral.case_id.in_(case_ids))
+            ).all()
+    if not rows:
+        return {}
+    referral_ids = [row.id for row in rows]
+    criteria: dict[int, list[PresentedCriterion]] = defaultdict(list)
+    for criterion in session.scalars(
+        sa.select(ReferralCriterion)
+        .where(ReferralCriterion.referral_id.in_(referral_ids))
+        .order_by(ReferralCriterion.id)
+    ):
+        criteria[criterion.referral_id].append(
+            PresentedCriterion(criterion.criterion.label, criterion.met, criterion.reason)
+        )
+    earlier_ids = {row.repeat_of_case_id for row in rows if row.repeat_of_case_id is not None}
+    openable_earlier: set[int] = set()
+    if earlier_ids:
+        earlier = session.scalars(sa.select(Case).where(Case.id.in_(earlier_ids))).all()
+        for case_id, earlier_links in links_for_cases(session, viewer, earlier).items():
+            if policy.case_access(viewer, earlier_links).full:
+                openable_earlier.add(case_id)
+
+    open_ids = [row.id for row in rows if detail_decisions[row.case_id].full]
+    answers: dict[int, list[ReferralAnswer]] = defaultdict(list)
+    if open_ids:
+        for answer in session.scalars(
+            sa.select(ReferralAnswer)
+            .where(ReferralAnswer.referral_id.in_(open_ids))
+            .order_by(ReferralAnswer.id)
+        ):
+            answers[answer.referral_id].append(answer)
+
+    presented = {}
+    for row in rows:
+        try:
+            checklist = get_checklist(row.checklist_key)
+        except ChecklistError:
+            checklist = None
+        detail_decision = detail_decisions[row.case_id]
+        detail = None
+        if detail_decision.full:
+            referral = row
+            questions = {f.key: f.question for f in checklist.factors} if checklist else {}
+            detail = PresentedReferralDetail(
+                officer_name=referral.officer_name,
+                officer_contact=referral.officer_contact,
+                answers=tuple(
+                    PresentedAnswer(
+                        questions.get(a.factor_key, a.factor_key), _answer_label(a.answer)
+                    )
+                    for a in answers[row.id]
+                ),
+                professional_judgement=referral.professional_judgement,
+                victim_aware=referral.victim_aware,
+                consent_given=referral.consent_given,
+                no_consent_reason=referral.no_consent_reason,
             )
+        presented[row.case_id] = PresentedReferral(
+            eligible=row.eligible,
+            incident_on=row.incident_on,
+            checklist_title=checklist.title if checklist else row.checklist_key,
+            score=row.score,
+            threshold=row.threshold,
+            factor_count=len(checklist.factors) if checklist else 0,
+            police_callouts=row.police_callouts,
+            criteria=tuple(criteria[row.id]),
+            repeat_case_id=row.repeat_of_case_id
+            if row.repeat_of_case_id in openable_earlier
+            else None,
+            detail=detail,
+            detail_note=detail_decision.summary,
         )
-        detail = PresentedReferralDetail(
-            officer_name=referral.officer_name,
-            officer_contact=referral.officer_contact,
-            answers=answers,
-            professional_judgement=referral.professional_judgement,
-            victim_aware=referral.victim_aware,
-            consent_given=referral.consent_given,
-            no_consent_reason=referral.no_consent_reason,
-        )
-    return PresentedReferral(
-        eligible=row.eligible,
-        incident_on=row.incident_on,
-        checklist_title=checklist.title if checklist else row.checklist_key,
-        score=row.score,
-        threshold=row.threshold,
-        factor_count=len(checklist.factors) if checklist else 0,
-        police_callouts=row.police_callouts,
-        criteria=criteria,
-        repeat_case_id=repeat_case_id,
-        detail=detail,
-        detail_note=detail_decision.summary,
-    )
+    return presented
+
+
+def referral_summary_shown(viewer: Viewer, links: CaseLinks) -> bool:
+    return policy.referral_summary(viewer, links).full
 
 
 # --- the queue -------------------------------------------------------------------------------

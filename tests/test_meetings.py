@@ -13,6 +13,8 @@ import sqlalchemy as sa
 
 from marac import clock, papers, policy
 from marac.domain import (
+    ActionStatus,
+    ActionSubject,
     AgencyKind,
     AgencySide,
     AgendaStatus,
@@ -34,14 +36,16 @@ from marac.models import (
     Attendance,
     AuditEntry,
     Case,
+    CrimeDisclosure,
     InformationItem,
     Meeting,
     Referral,
     ReferralCriterion,
+    VictimVoice,
 )
-from marac.present_meetings import present_minutes
+from marac.present_meetings import MeetingRows, present_agenda_case, present_minutes
 from marac.services import meetings as service
-from marac.viewer import links_for_case, viewer_for
+from marac.viewer import agency_reader, links_for_case, viewer_for
 
 from .conftest import count_queries, csrf_token, login, page_text
 
@@ -1039,3 +1043,143 @@ def test_the_reason_for_referral_is_withheld_from_the_perpetrators_programme(app
         )
         assert (reason in pdf) is shown, user.username
         assert (NOT_SHOWN in pdf) is not shown, user.username
+
+
+# --- the minutes: a fixed number of queries, the same answer as each case on its own -----------
+
+
+def _a_case_heard_in_full(w, n: int, make_person, make_case, make_item, involve) -> AgendaItem:  # noqa: ANN001
+    """A listed case with everything the minutes show: items at the meeting (and one before it),
+    her voice, actions agreed at the meeting, a crime disclosed and a referral form."""
+    victim = make_person(w.area, given=f"Victim{n}", family="Heard", dob=date(1991, 1, n + 1))
+    man = make_person(w.area, given=f"Man{n}", family="Heard")
+    child = make_person(w.area, given=f"Child{n}", family="Heard")
+    case = make_case(
+        w.area,
+        victim,
+        (man,),
+        (child,),
+        status=CaseStatus.ELIGIBLE,
+        referring_agency=w.police,
+        referred_on=date(2026, 11, 10),
+    )
+    involve(w.idva_agency, victim, InvolvementKind.IDVA_SUPPORT, worker=w.idva)
+    involve(w.programme, man, InvolvementKind.PERPETRATOR_PROGRAMME)
+    w.case = case
+    _refer(w, f"Reason {n}")
+    item = listed(w, case)
+    make_item(case, w.police, f"Before the meeting {n}", about=man)
+    for agency, about, classification in (
+        (w.police, man, Classification.MARAC),
+        (w.csc, child, Classification.MARAC),
+        (w.idva_agency, victim, Classification.SURVIVOR_CONFIDENTIAL),
+        (w.police, None, Classification.AGENCY_ONLY),
+    ):
+        made = make_item(case, agency, f"At the meeting {n} {agency.name}", about, classification)
+        made.agenda_item_id = item.id
+    db.session.add(
+        VictimVoice(
+            agenda_item_id=item.id,
+            views=f"Her views {n}",
+            wishes=f"Her wishes {n}",
+            may_share=f"May share {n}",
+            recorded_by_id=w.idva.id,
+            recorded_by_agency_id=w.idva_agency.id,
+        )
+    )
+    for k, (owner, subject, person, detail) in enumerate(
+        (
+            (w.police, ActionSubject.PERPETRATOR, man, True),
+            (w.csc, ActionSubject.CHILD, child, False),
+            (w.programme, ActionSubject.HOUSEHOLD, None, False),
+        )
+    ):
+        db.session.add(
+            Action(
+                case_id=case.id,
+                area_id=w.area.id,
+                owner_agency_id=owner.id,
+                subject=subject,
+                subject_person_id=person.id if person else None,
+                text=f"Action {k} of case {n}",
+                due_on=date(2026, 12, 20 + k),
+                shared_in_detail=detail,
+                status=ActionStatus.OPEN,
+                agenda_item_id=item.id,
+            )
+        )
+    db.session.add(
+        CrimeDisclosure(
+            agenda_item_id=item.id,
+            description=f"Crime {n}",
+            disclosed_by_agency_id=w.csc.id,
+            recorded_at=NOW,
+        )
+    )
+    item.risk_summary = f"Risk {n}"
+    item.review_next = n % 2 == 0
+    db.session.commit()
+    return item
+
+
+def _readers(w) -> list:  # noqa: ANN001
+    return [viewer_for(user) for user in (w.chair, w.police_rep, w.csc_rep, w.idva, w.prog)] + [
+        agency_reader(agency) for agency in (w.police, w.programme)
+    ]
+
+
+def test_the_minutes_cost_the_same_whatever_the_number_of_cases(  # noqa: ANN001
+    app, w, make_person, make_case, make_item, involve
+) -> None:
+    def queries() -> dict[str, int]:
+        meeting = db.session.get(Meeting, w.meeting.id)
+        counts = {}
+        for viewer in _readers(w):
+            db.session.expire_all()
+            with count_queries() as counted:
+                minutes = present_minutes(db.session, viewer, meeting)
+            assert minutes.cases, viewer.username
+            counts[f"{viewer.username or viewer.agency_name} {viewer.user_id}"] = counted.count
+        return counts
+
+    _a_case_heard_in_full(w, 1, make_person, make_case, make_item, involve)
+    one = queries()
+    for n in range(2, 6):
+        _a_case_heard_in_full(w, n, make_person, make_case, make_item, involve)
+    assert queries() == one
+    # And sharing the meeting's rows between readers (the papers) reads them once.
+    meeting = db.session.get(Meeting, w.meeting.id)
+    with count_queries() as shared:
+        rows = MeetingRows.load(db.session, meeting)
+    with count_queries() as each:
+        present_minutes(db.session, viewer_for(w.chair), meeting, rows)
+    assert shared.count >= 5
+    assert each.count <= one[f"chair {w.chair.id}"] - shared.count + 1
+
+
+def test_the_minutes_show_each_case_as_the_meeting_screen_does(  # noqa: ANN001
+    app, w, make_person, make_case, make_item, involve
+) -> None:
+    items = [
+        _a_case_heard_in_full(w, n, make_person, make_case, make_item, involve) for n in range(1, 4)
+    ]
+    meeting = db.session.get(Meeting, w.meeting.id)
+    for viewer in _readers(w):
+        minutes = present_minutes(db.session, viewer, meeting)
+        expected = []
+        for item in items:
+            case = db.session.get(Case, item.case_id)
+            links = links_for_case(db.session, viewer, case)
+            if not policy.case_access(viewer, links).full:
+                continue
+            expected.append(
+                present_agenda_case(
+                    db.session, viewer, meeting, item, case, links, 3, only_this_meeting=True
+                )
+            )
+        assert minutes.cases == expected, viewer.username
+        assert len(expected) == 3, viewer.username
+    chair_text = repr(present_minutes(db.session, viewer_for(w.chair), meeting))
+    for shown in ("At the meeting 2 Meadshire CSC", "Her views 3", "Action 0 of case 1", "Crime 2"):
+        assert shown in chair_text, shown
+    assert "Before the meeting" not in chair_text
