@@ -24,7 +24,9 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -85,11 +87,28 @@ class PaperHeading:
 # --- fonts and safe text -----------------------------------------------------------------------
 
 
+class _Font(TTFont):
+    """The bundled font, with a short way through the most common text: printable ASCII.
+
+    reportlab gives every character of a document's text a code in a font subset, one character
+    at a time in Python, and that was most of the time spent writing a long meeting's papers.
+    Printable ASCII always has its own code in the first subset (``asciiReadable``, set when the
+    document's state is made), so such a line is its own bytes; anything else goes the long way.
+    """
+
+    def splitString(  # noqa: N802 (reportlab's name)
+        self, text: str, doc: Any, encoding: str = "utf-8"
+    ) -> list[tuple[int, bytes]]:
+        if text.isascii() and text.isprintable() and doc in self.state and self._asciiReadable:
+            return [(0, text.encode("ascii"))] if text else []
+        return super().splitString(text, doc, encoding)
+
+
 @cache
 def _fonts() -> frozenset[int]:
     """Registers the bundled fonts once; answers the code points they have glyphs for."""
-    regular = TTFont(FONT, str(FONT_DIR / "DejaVuSans.ttf"))
-    bold = TTFont(FONT_BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    regular = _Font(FONT, str(FONT_DIR / "DejaVuSans.ttf"), asciiReadable=1)
+    bold = _Font(FONT_BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf"), asciiReadable=1)
     pdfmetrics.registerFont(regular)
     pdfmetrics.registerFont(bold)
     pdfmetrics.registerFontFamily(
@@ -394,12 +413,43 @@ def _longest_fit(word: str, width: float, font: str, size: float) -> int:
     return low
 
 
+_wrapped: ContextVar[dict[tuple[str, float, str, float], list[str]] | None] = ContextVar(
+    "_wrapped", default=None
+)
+
+
+@contextmanager
+def shared_layout() -> Iterator[None]:
+    """While open, text wrapped for one document is reused by the next: a meeting's copies
+    repeat most of their text. The lines are dropped when it closes, not kept in the process."""
+    token = _wrapped.set({})
+    try:
+        yield
+    finally:
+        _wrapped.reset(token)
+
+
 def wrap(text: str | None, width: float, font: str = FONT, size: float = CELL_SIZE) -> list[str]:
     """A data value broken into lines that fit ``width``: at spaces, and inside a word longer
     than a line. Table cells are plain strings, never parsed as markup."""
+    cache = _wrapped.get()
+    if cache is None:
+        return _wrap(text, width, font, size)
+    key = (text or "", width, font, size)
+    lines = cache.get(key)
+    if lines is None:
+        lines = cache[key] = _wrap(text, width, font, size)
+    return list(lines)
+
+
+def _wrap(text: str | None, width: float, font: str, size: float) -> list[str]:
     space = pdfmetrics.stringWidth(" ", font, size)
     lines: list[str] = []
     for part in _LINE_BREAKS.split(plain(text)):
+        if pdfmetrics.stringWidth(part, font, size) <= width:
+            # Most values fit their cell whole: one measurement, not one per word.
+            lines.append(part)
+            continue
         line, used = "", 0.0
         for word in part.split(" "):
             word_width = pdfmetrics.stringWidth(word, font, size)
@@ -422,8 +472,8 @@ def wrap(text: str | None, width: float, font: str = FONT, size: float = CELL_SI
 
 
 class _Table(Table):
-    """Draws each plain-string cell as one text object rather than a text object per line: the
-    same page, and most of the time of laying out a long meeting saved."""
+    """Draws each plain-string cell as one text object rather than a text object per line (the
+    label and value pairs at the head of a document)."""
 
     def _drawCell(self, cellval: Any, cellstyle: Any, pos: Any, size: Any) -> None:  # noqa: N802
         if not isinstance(cellval, str):
@@ -443,42 +493,138 @@ class _Table(Table):
         return None
 
 
-def _table(
-    headings: Sequence[str], rows: Iterable[Sequence[str | None]], widths: Sequence[float]
-) -> Table:
-    """A table whose heading row repeats on every page it runs onto; cells wrap.
+@dataclass(frozen=True)
+class Group:
+    """A row of a table that names the group of rows below it (an agency), across every column."""
 
-    Cells are plain strings wrapped here (reportlab draws them as they are, with no markup), which
-    also lays out a long meeting many times faster than a paragraph in every cell.
+    label: str
+
+
+@dataclass(frozen=True)
+class _Row:
+    # The wrapped lines of each cell; a group row has one cell across the table.
+    cells: tuple[tuple[str, ...], ...]
+    height: float
+    group: bool = False
+
+
+TOP_PADDING = 2
+BOTTOM_PADDING = 2.5
+HEADING_GREY = colors.Color(0.88, 0.88, 0.88)
+
+
+class _Grid(Flowable):
+    """A ruled table of plain text, laid out here rather than by reportlab's ``Table``.
+
+    Every cell is already wrapped, so a row's height is its longest cell's lines; the table
+    breaks between rows, repeats its heading row on each page, and never leaves a group's
+    heading alone at the foot of a page. All its text is one text object and all its rules one
+    path: the same page as a ``Table``, at a fraction of the cost for a meeting's hundreds of
+    rows."""
+
+    def __init__(self, widths: Sequence[float], heading: _Row, rows: Sequence[_Row]) -> None:
+        super().__init__()
+        self.widths = tuple(widths)
+        self.heading = heading
+        self.rows = tuple(rows)
+        self.width = sum(self.widths)
+        self.height = heading.height + sum(row.height for row in self.rows)
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        room = availHeight - self.heading.height
+        fit = 0
+        for row in self.rows:
+            if row.height > room:
+                break
+            room -= row.height
+            fit += 1
+        while fit and self.rows[fit - 1].group:
+            fit -= 1
+        if fit == 0 or fit >= len(self.rows):
+            return []
+        return [
+            _Grid(self.widths, self.heading, self.rows[:fit]),
+            _Grid(self.widths, self.heading, self.rows[fit:]),
+        ]
+
+    def draw(self) -> None:
+        canv = self.canv
+        top = self.height
+        canv.setFillColor(HEADING_GREY)
+        canv.rect(0, top - self.heading.height, self.width, self.heading.height, stroke=0, fill=1)
+        text = canv.beginText()
+        text.setFillColor(colors.black)
+        path = canv.beginPath()
+        path.moveTo(0, top)
+        path.lineTo(self.width, top)
+        edges = [sum(self.widths[:i]) for i in range(1, len(self.widths))]
+        y = top
+        for row in (self.heading, *self.rows):
+            bold = row.group or row is self.heading
+            text.setFont(FONT_BOLD if bold else FONT, CELL_SIZE, CELL_LEADING)
+            x = 0.0
+            for width, lines in zip(self.widths, row.cells, strict=False):
+                if lines:
+                    text.setTextOrigin(x + CELL_PADDING, y - TOP_PADDING - CELL_SIZE)
+                    for line in lines:
+                        text.textLine(line)
+                x += width
+            bottom = y - row.height
+            if not row.group:
+                for edge in edges:
+                    path.moveTo(edge, y)
+                    path.lineTo(edge, bottom)
+            path.moveTo(0, bottom)
+            path.lineTo(self.width, bottom)
+            y = bottom
+        path.moveTo(0, top)
+        path.lineTo(0, 0)
+        path.moveTo(self.width, top)
+        path.lineTo(self.width, 0)
+        canv.drawText(text)
+        canv.setStrokeColor(colors.black)
+        canv.setLineWidth(0.5)
+        canv.drawPath(path, stroke=1, fill=0)
+
+
+def _row(cells: Sequence[Sequence[str]], group: bool = False) -> _Row:
+    lines = max(1, *(len(c) for c in cells)) if cells else 1
+    return _Row(
+        tuple(tuple(c) for c in cells),
+        lines * CELL_LEADING + TOP_PADDING + BOTTOM_PADDING,
+        group,
+    )
+
+
+def _table(
+    headings: Sequence[str],
+    rows: Iterable[Sequence[str | None] | Group],
+    widths: Sequence[float],
+) -> Flowable:
+    """A table whose heading row repeats on every page it runs onto; cells wrap; a ``Group``
+    row names the rows below it across the whole width.
+
+    Cells are plain strings wrapped here (reportlab draws them as they are, with no markup).
     """
     _fonts()
     total = sum(widths)
     col_widths = [BODY_WIDTH * w / total for w in widths]
     inner = [w - 2 * CELL_PADDING for w in col_widths]
-    data = [["\n".join(wrap(h, inner[i], FONT_BOLD)) for i, h in enumerate(headings)]]
+    heading = _row([wrap(h, inner[i], FONT_BOLD) for i, h in enumerate(headings)])
+    laid: list[_Row] = []
     for row in rows:
+        if isinstance(row, Group):
+            lines = wrap(row.label, BODY_WIDTH - 2 * CELL_PADDING, FONT_BOLD)
+            laid.append(_row([lines], group=True))
+            continue
         cells = [wrap(cell, inner[i]) for i, cell in enumerate(row)]
         pieces = max(1, *(-(-len(lines) // ROW_LINES) for lines in cells))
         for k in range(pieces):
-            data.append(["\n".join(lines[k * ROW_LINES : (k + 1) * ROW_LINES]) for lines in cells])
-    table = _Table(data, colWidths=col_widths, repeatRows=1, splitByRow=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, 0), FONT_BOLD, CELL_SIZE, CELL_LEADING),
-                ("FONT", (0, 1), (-1, -1), FONT, CELL_SIZE, CELL_LEADING),
-                ("TEXTCOLOR", (0, 0), (-1, -1), colors.black),
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.88, 0.88, 0.88)),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
-                ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
-                ("TOPPADDING", (0, 0), (-1, -1), 2),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-            ]
-        )
-    )
-    return table
+            laid.append(_row([lines[k * ROW_LINES : (k + 1) * ROW_LINES] for lines in cells]))
+    return _Grid(col_widths, heading, laid)
 
 
 def _identifiers(people: Sequence[Identifier]) -> str:
@@ -555,18 +701,19 @@ def _case_story(case: PresentedAgendaCase) -> list[Any]:
             if voice.note:
                 story.append(_p(voice.note, "note"))
     story.append(_p("Information from each agency", "h2"))
-    rows = [
-        [
-            agency,
-            item.about_label,
-            item.text,
-            f"{item.nature_label}; {item.source_label}; {item.classification_label}",
-        ]
-        for agency, items in case.items_by_agency
-        for item in items
-    ]
+    rows: list[list[str | None] | Group] = []
+    for agency, items in case.items_by_agency:
+        rows.append(Group(agency))
+        rows.extend(
+            [
+                item.about_label,
+                item.text,
+                f"{item.nature_label}; {item.source_label}; {item.classification_label}",
+            ]
+            for item in items
+        )
     if rows:
-        story.append(_table(("Agency", "About", "Information", "Kind"), rows, (18, 16, 46, 20)))
+        story.append(_table(("About", "Information", "Kind"), rows, (16, 58, 26)))
     else:
         story.append(_p("No information you may read has been recorded."))
     for line in case.summaries:

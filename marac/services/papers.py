@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from marac import audit, clock, papers, policy
 from marac.domain import MEETING_PAPERS, DocumentKind, MeetingStatus
 from marac.models import Area, Case, IssuedDocument, Meeting, User
-from marac.present_meetings import present_agenda, present_minutes
+from marac.present_meetings import MeetingRows, present_agenda, present_minutes
 from marac.present_papers import (
     PresentedDocument,
     Verification,
@@ -155,25 +155,28 @@ def issue_meeting_papers(
     assert area is not None
     title = meeting_title(meeting, area.name)
     issued = []
-    for recipient in recipients(session, meeting):
-        minutes = present_minutes(session, recipient.reader, meeting)
-        document, _content = _record(
-            session,
-            area=area,
-            kind=recipient.kind,
-            recipient_agency_id=recipient.agency_id,
-            issued_by=user,
-            marking=marking,
-            build=lambda heading, minutes=minutes: papers.minutes_pdf(heading, minutes),
-            title="Minutes and action plan",
-            recipient=recipient.label,
-            meeting=title,
-            now=now,
-            meeting_id=meeting.id,
-            keep_content=True,
-            reissue_reason=reason if existing else None,
-        )
-        issued.append(document)
+    # Read once for every copy; each copy is then decided for its reader by the policy.
+    rows = MeetingRows.load(session, meeting)
+    with papers.shared_layout():
+        for recipient in recipients(session, meeting):
+            minutes = present_minutes(session, recipient.reader, meeting, rows)
+            document, _content = _record(
+                session,
+                area=area,
+                kind=recipient.kind,
+                recipient_agency_id=recipient.agency_id,
+                issued_by=user,
+                marking=marking,
+                build=lambda heading, minutes=minutes: papers.minutes_pdf(heading, minutes),
+                title="Minutes and action plan",
+                recipient=recipient.label,
+                meeting=title,
+                now=now,
+                meeting_id=meeting.id,
+                keep_content=True,
+                reissue_reason=reason if existing else None,
+            )
+            issued.append(document)
     session.flush()
     numbers = ", ".join(d.number or "" for d in issued)
     audit.record(
