@@ -506,6 +506,7 @@ class MeetingRows:
     cases: dict[int, Case]
     people: dict[int, tuple[str, date | None]]
     item_rows: dict[int, list[sa.Row]]
+    item_facts: dict[int, policy.ItemFacts]
     voices: dict[int, tuple[VictimVoice, str]]
     action_rows: list[sa.Row]
     crime_counts: dict[int, int]
@@ -582,6 +583,21 @@ class MeetingRows:
             cases=cases,
             people=people,
             item_rows=item_rows,
+            item_facts={
+                row.id: policy.ItemFacts(
+                    id=row.id,
+                    about_person_id=row.about_person_id,
+                    source=row.source,
+                    classification=row.classification,
+                    recorded_by_agency_id=row.recorded_by_agency_id,
+                    recorded_by_agency_name=row.name,
+                    recorded_by_id=row.recorded_by_id,
+                    recorded_on=row.recorded_at.date(),
+                    withheld_reason=row.withheld_reason,
+                )
+                for item_rows_of in item_rows.values()
+                for row in item_rows_of
+            },
             voices=voices,
             action_rows=action_rows,
             crime_counts=crime_counts,
@@ -774,21 +790,7 @@ def _present_meeting_items(
     for item in heard:
         case_links = links[item.case_id]
         for row in rows.item_rows.get(item.id, ()):
-            decisions[row.id] = policy.information_item(
-                viewer,
-                case_links,
-                policy.ItemFacts(
-                    id=row.id,
-                    about_person_id=row.about_person_id,
-                    source=row.source,
-                    classification=row.classification,
-                    recorded_by_agency_id=row.recorded_by_agency_id,
-                    recorded_by_agency_name=row.name,
-                    recorded_by_id=row.recorded_by_id,
-                    recorded_on=row.recorded_at.date(),
-                    withheld_reason=row.withheld_reason,
-                ),
-            )
+            decisions[row.id] = policy.information_item(viewer, case_links, rows.item_facts[row.id])
     open_ids = [item_id for item_id, d in decisions.items() if d.full]
     details = (
         {
