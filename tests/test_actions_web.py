@@ -349,6 +349,22 @@ def test_my_agency_due_soon_overdue_and_done(client, signed_in, w) -> None:  # n
     assert bad.status_code == 400 and "Choose between 1 and 60 days." in bad.get_data(as_text=True)
 
 
+def test_my_agency_tab_counts_are_each_their_own(client, signed_in, w) -> None:  # noqa: ANN001
+    """The three open tabs are counted in one statement: each count must stay its own."""
+    for days in (1, 3):
+        add_action(w.case, w.police, f"Due in {days} days", due=TODAY + timedelta(days=days))
+    for days in (2, 4, 6):
+        add_action(w.case, w.police, f"{days} days late", due=TODAY - timedelta(days=days))
+    add_action(w.case, w.police, "Due next month", due=TODAY + timedelta(days=30))
+    add_action(w.case, w.health, "Health's own late", due=TODAY - timedelta(days=1))
+    signed_in(w.rep)
+    page = client.get("/actions/").get_data(as_text=True)
+    assert re.search(r"Due soon <span class=\"count\">2</span>", page)
+    assert re.search(r"Overdue <span class=\"count\">3</span>", page)
+    assert re.search(r"All open <span class=\"count\">6</span>", page)
+    assert re.search(r"Done <span class=\"count\">0</span>", page)
+
+
 def test_overdue_is_judged_in_london_not_utc(client, signed_in, w, monkeypatch) -> None:  # noqa: ANN001
     add_action(w.case, w.police, "Due on the fourteenth", due=date(2026, 7, 14))
     signed_in(w.rep)

@@ -237,9 +237,13 @@ def agency() -> Response:
     view = form.show.data if form.show.data in dashboards.AGENCY_VIEWS else "due_soon"
     days = form.days.data or clock.DUE_SOON_DAYS
     today = clock.service_today()
+    open_counts, done_count = dashboards.agency_counts(viewer, today, days)
+    due_soon, overdue, still_open = db.session.execute(open_counts).one()
     counts = {
-        name: db.session.scalar(statement)
-        for name, statement in dashboards.agency_counts(viewer, today, days).items()
+        "due_soon": due_soon,
+        "overdue": overdue,
+        "done": db.session.scalar(done_count),
+        "open": still_open,
     }
     page = _page(form, counts[view])
     actions = _present_page(viewer, dashboards.agency_view(viewer, view, today, days), page, today)
