@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from marac import policy
 from marac.domain import CaseRole, RelationshipKind
@@ -257,9 +257,11 @@ def _load_people(session: Session, person_ids: Iterable[int]) -> dict[int, Perso
     ids = set(person_ids)
     if not ids:
         return {}
+    # One query: a case has a handful of people and aliases, so joining them costs less than
+    # a second round trip.
     rows = session.scalars(
-        sa.select(Person).where(Person.id.in_(ids)).options(selectinload(Person.aliases))
-    )
+        sa.select(Person).where(Person.id.in_(ids)).options(joinedload(Person.aliases))
+    ).unique()
     return {p.id: p for p in rows}
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask import Flask, Response, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from marac.extensions import db, htmx, login_manager
 from marac.models import User
@@ -126,7 +127,12 @@ def configure(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        return db.session.scalar(sa.select(User).where(User.session_token == session_token))
+        # The agency comes in the same query: every signed-in request reads it (the viewer).
+        return db.session.scalar(
+            sa.select(User)
+            .options(joinedload(User.agency))
+            .where(User.session_token == session_token)
+        )
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Response:
