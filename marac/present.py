@@ -15,7 +15,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from marac import policy
+from marac import clock, policy
 from marac.domain import CaseRole, RelationshipKind
 from marac.models import (
     Agency,
@@ -188,7 +188,7 @@ class CaseReads:
         self.links = links
         self._people: dict[int, Person] | None = None
         self._names: dict[frozenset[int], dict[int, str]] = {}
-        self._involvements: dict[date, list[tuple[Involvement, str, str | None]]] = {}
+        self._involvements: dict[date, list[sa.Row]] = {}
         self._agencies: list[sa.Row] | None = None
         self._users: list[sa.Row] | None = None
 
@@ -207,25 +207,32 @@ class CaseReads:
             self._names[ids] = person_names(self.session, ids)
         return self._names[ids]
 
-    def involvements(self, today: date) -> list[tuple[Involvement, str, str | None]]:
-        """The current involvements of everyone in the case, with the agency's and the named
-        worker's names, by agency name then start; callers keep those the policy shows."""
+    def involvements(self, today: date) -> list[sa.Row]:
+        """The current involvements of everyone in the case (id, version, person_id, agency_id,
+        kind, started_on, agency_name, worker_name), by agency name then start; callers keep
+        those the policy shows. Columns, not whole rows: nothing here is changed."""
         if today not in self._involvements:
             people = list(self.links.roles)
             self._involvements[today] = (
-                [
-                    (inv, agency_name, worker_name)
-                    for inv, agency_name, worker_name in self.session.execute(
-                        sa.select(Involvement, Agency.name, User.display_name)
-                        .join(Agency, Agency.id == Involvement.agency_id)
-                        .outerjoin(User, User.id == Involvement.worker_id)
-                        .where(
-                            Involvement.person_id.in_(people),
-                            sa.or_(Involvement.ended_on.is_(None), Involvement.ended_on > today),
-                        )
-                        .order_by(Agency.name, Involvement.started_on, Involvement.id)
+                self.session.execute(
+                    sa.select(
+                        Involvement.id,
+                        Involvement.version,
+                        Involvement.person_id,
+                        Involvement.agency_id,
+                        Involvement.kind,
+                        Involvement.started_on,
+                        Agency.name.label("agency_name"),
+                        User.display_name.label("worker_name"),
                     )
-                ]
+                    .join(Agency, Agency.id == Involvement.agency_id)
+                    .outerjoin(User, User.id == Involvement.worker_id)
+                    .where(
+                        Involvement.person_id.in_(people),
+                        sa.or_(Involvement.ended_on.is_(None), Involvement.ended_on > today),
+                    )
+                    .order_by(Agency.name, Involvement.started_on, Involvement.id)
+                ).all()
                 if people
                 else []
             )
@@ -305,11 +312,14 @@ def present_case(
     )
 
     involvement_lines: dict[int, list[str]] = defaultdict(list)
-    today = date.today()
-    for inv, agency_name, worker_name in reads.involvements(today):
+    # The service's today (London), as the agencies section below uses: the server's clock
+    # (UTC) could end an involvement an hour apart from it on the same page.
+    today = clock.service_today()
+    for inv in reads.involvements(today):
         if inv.person_id not in labels:
             continue
         if policy.involvement(viewer, links, inv.person_id, inv.agency_id).full:
+            agency_name, worker_name = inv.agency_name, inv.worker_name
             who = f" ({worker_name})" if worker_name else ""
             involvement_lines[inv.person_id].append(f"{agency_name}: {inv.kind.label}{who}")
 

@@ -60,7 +60,7 @@ def present_involvements(
         return []
     order = {pid: index for index, pid in enumerate(people)}
     presented: list[tuple[int, PresentedInvolvement]] = []
-    for involvement, agency_name, worker_name in reads.involvements(today):
+    for involvement in reads.involvements(today):
         pid, agency_id = involvement.person_id, involvement.agency_id
         if pid not in people:
             continue
@@ -73,9 +73,9 @@ def present_involvements(
                     involvement_id=involvement.id,
                     version=involvement.version,
                     person_label=people[pid],
-                    agency_name=agency_name,
+                    agency_name=involvement.agency_name,
                     kind_label=involvement.kind.label,
-                    worker_name=worker_name,
+                    worker_name=involvement.worker_name,
                     started_on=involvement.started_on,
                     may_end=policy.may_allocate(viewer, links, pid, agency_id).full,
                 ),
