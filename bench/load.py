@@ -237,6 +237,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for label, path, cookie, paths in runs:
             result = wrk(port, path, cookie, args, paths)
             result["page"] = label
+            # Others share the machine: the load just after each page's run goes with its figure.
+            result["load_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
             results.append(result)
     finally:
         server.terminate()
@@ -263,12 +265,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     print(
         f"{'page':<28} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
-        f"{'non-2xx':>8} {'vs trivial':>10}"
+        f"{'non-2xx':>8} {'vs trivial':>10} {'load 1 min':>10}"
     )
     for r in results:
         print(
             f"{r['page']:<28} {r['requests_per_s']:>8.0f} {r['p50_ms']:>8} {r['p90_ms']:>8} "
-            f"{r['p99_ms']:>8} {r['non_2xx']:>8} {r['share_of_trivial']:>10.0%}"
+            f"{r['p99_ms']:>8} {r['non_2xx']:>8} {r['share_of_trivial']:>10.0%} "
+            f"{r['load_1_5_15'][0]:>10}"
         )
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
