@@ -562,9 +562,14 @@ class _Grid(Flowable):
         path.lineTo(self.width, top)
         edges = [sum(self.widths[:i]) for i in range(1, len(self.widths))]
         y = top
+        font = None
         for row in (self.heading, *self.rows):
             bold = row.group or row is self.heading
-            text.setFont(FONT_BOLD if bold else FONT, CELL_SIZE, CELL_LEADING)
+            wanted = FONT_BOLD if bold else FONT
+            if wanted != font:
+                # Only on a change: setting it again makes the next line select its subset anew.
+                text.setFont(wanted, CELL_SIZE, CELL_LEADING)
+                font = wanted
             x = 0.0
             for width, lines in zip(self.widths, row.cells, strict=False):
                 if lines:

@@ -498,8 +498,9 @@ class MeetingRows:
     """A meeting's rows for its minutes, read once whatever the reader: the agenda, the cases, the
     people's names, her voice, and the facts of every item, action and crime (not their text).
     Each reader's minutes are decided from these by the policy, and item, action and crime text
-    is read only for the rows the policy opens to that reader. The papers, written for many
-    readers, read the meeting once. Nothing here is shown until the policy has decided."""
+    is read only for the rows the policy opens to a reader (item text once for all the readers
+    of these rows). The papers, written for many readers, read the meeting once. Nothing here
+    is shown to a reader until the policy has decided for that reader."""
 
     meeting: Meeting
     items: list[AgendaItem]
@@ -514,6 +515,8 @@ class MeetingRows:
     apologies: list[str]
     approver: str | None
     summary: MeetingSummary
+    # Item text, filled as the policy opens items to the readers of these rows.
+    item_text: dict[int, sa.Row] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session, meeting: Meeting) -> MeetingRows:
@@ -791,10 +794,12 @@ def _present_meeting_items(
         case_links = links[item.case_id]
         for row in rows.item_rows.get(item.id, ()):
             decisions[row.id] = policy.information_item(viewer, case_links, rows.item_facts[row.id])
-    open_ids = [item_id for item_id, d in decisions.items() if d.full]
-    details = (
-        {
-            detail.id: detail
+    # Text read for an earlier reader of the same rows (the papers) is not read again.
+    details = rows.item_text
+    missing = [item_id for item_id, d in decisions.items() if d.full and item_id not in details]
+    if missing:
+        details.update(
+            (detail.id, detail)
             for detail in session.execute(
                 sa.select(
                     InformationItem.id,
@@ -803,12 +808,9 @@ def _present_meeting_items(
                     User.display_name,
                 )
                 .outerjoin(User, User.id == InformationItem.recorded_by_id)
-                .where(InformationItem.id.in_(open_ids))
+                .where(InformationItem.id.in_(missing))
             )
-        }
-        if open_ids
-        else {}
-    )
+        )
     result = {}
     for item in heard:
         case_labels = labels[item.case_id]
