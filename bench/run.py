@@ -8,7 +8,9 @@ then requests, for many random cases and users, through the Flask test client:
 - referral matching (the live "is this someone already known?" fragment, for typed names);
 - the network of one case (its htmx fragment);
 - the live meeting update (the feed an attendee's screen polls, after a change);
-- issuing a meeting's papers, when the service has them.
+- issuing a meeting's papers, when the service has them;
+- and, as floors to compare with, ``/healthz`` (no session, one ``SELECT 1``: the trivial page of
+  ``bench/load.py``) and ``/`` signed in (the session and the user are read, then a redirect).
 
 Each is reported as median and 95th percentile server time and SQL queries per request. Given two
 sizes, it prints the queries side by side: they must not grow with the data.
@@ -177,6 +179,9 @@ def measure(url: str, areas: int, per_area: int, seed: int) -> dict[str, Any]:
             ("network", "network of one case"),
             ("feed", "live meeting update"),
             ("papers", "issue a meeting's papers"),
+            # The floors the pages above stand on: no data at all, and signed in but no page.
+            ("trivial", "trivial page (/healthz)"),
+            ("signed_in", "signed in, redirect only (/)"),
         )
     }
     papers = any(rule.endpoint.startswith("papers.") for rule in app.url_map.iter_rules())
@@ -210,6 +215,10 @@ def measure(url: str, areas: int, per_area: int, seed: int) -> dict[str, Any]:
             # Warm this area's pages once (first use of templates, the database's cache).
             for client, path in ((coordinator, f"/cases/{cases[0]}"), (chair, "/actions/")):
                 client.get(path)
+            anonymous = app.test_client()
+            for _ in range(len(cases)):
+                timed(pages["trivial"], anonymous.get, "/healthz")
+                timed(pages["signed_in"], coordinator.get, "/", ok=(302,))
             for n, case_id in enumerate(cases):
                 # The police and the IDVA may open only some cases; a refusal is counted apart.
                 viewer = (coordinator, chair, clients["police"], clients["idva"])[n % 4]
