@@ -41,6 +41,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
+    CondPageBreak,
     Flowable,
     KeepTogether,
     SimpleDocTemplate,
@@ -244,6 +245,19 @@ class _Lines(Flowable):
 
 def _p(text: str | None, style: str = "body") -> Flowable:
     return _Lines(text, _styles()[style])
+
+
+# Room a section heading needs below it on the page (the heading and two lines of what follows);
+# with less, it starts the next page rather than sit alone at the foot of this one. Cheaper than
+# keeping a heading with the whole of what follows, which moved every long table to a new page.
+SECTION_ROOM = 18 * mm
+# The same for a case's heading: it, the people's identifiers, and its first section's start.
+CASE_ROOM = 40 * mm
+
+
+def _section(title: str) -> list[Flowable]:
+    """A section heading of a case, never left alone at the foot of a page."""
+    return [CondPageBreak(SECTION_ROOM), _p(title, "h2")]
 
 
 def _labelled(label: str, text: str | None, style: str = "body") -> Flowable:
@@ -684,16 +698,16 @@ def _actions_table(actions: Sequence[PresentedAction]) -> Any:
 # --- the minutes and action plan ---------------------------------------------------------------
 
 
+def _case_heading(title: str, identifiers: str) -> list[Flowable]:
+    """A case's heading and who it is about, kept on the page its first section starts on."""
+    return [CondPageBreak(CASE_ROOM), KeepTogether([_p(title, "h1"), _p(identifiers)])]
+
+
 def _case_story(case: PresentedAgendaCase) -> list[Any]:
-    story: list[Any] = [
-        KeepTogether(
-            [
-                _p(f"{case.position}. {case.reference}", "h1"),
-                _p(_identifiers(case.people)),
-            ]
-        )
-    ]
-    story.append(_p("Reason for referral", "h2"))
+    story: list[Any] = _case_heading(
+        f"{case.position}. {case.reference}", _identifiers(case.people)
+    )
+    story.extend(_section("Reason for referral"))
     if case.referral:
         met = [f"{c.label}: {c.reason}" for c in case.referral.criteria if c.met]
         story.append(
@@ -702,7 +716,7 @@ def _case_story(case: PresentedAgendaCase) -> list[Any]:
     else:
         story.append(_p(case.referral_note))
     if case.voice is not None:
-        story.append(_p("The victim's voice", "h2"))
+        story.extend(_section("The victim's voice"))
         voice = case.voice
         if not voice.recorded:
             story.append(_p("Not yet recorded by her worker."))
@@ -722,7 +736,7 @@ def _case_story(case: PresentedAgendaCase) -> list[Any]:
             )
             if voice.note:
                 story.append(_p(voice.note, "note"))
-    story.append(_p("Information from each agency", "h2"))
+    story.extend(_section("Information from each agency"))
     rows: list[list[str | None] | Group] = []
     for agency, items in case.items_by_agency:
         rows.append(Group(agency))
@@ -740,7 +754,7 @@ def _case_story(case: PresentedAgendaCase) -> list[Any]:
         story.append(_p("No information you may read has been recorded."))
     for line in case.summaries:
         story.append(_p(line, "note"))
-    story.append(_p("Summary of risks", "h2"))
+    story.extend(_section("Summary of risks"))
     if case.risk_summary:
         story.append(_p(case.risk_summary))
     elif case.risk_summary_note:
@@ -749,10 +763,10 @@ def _case_story(case: PresentedAgendaCase) -> list[Any]:
         story.append(_p("Not yet written."))
     if case.review_next:
         story.append(_p("To be reviewed at the next meeting."))
-    story.append(_p("Actions agreed", "h2"))
+    story.extend(_section("Actions agreed"))
     story.append(_actions_table(case.actions))
     if case.crimes is not None:
-        story.append(_p("Crimes disclosed (for the police)", "h2"))
+        story.extend(_section("Crimes disclosed (for the police)"))
         if case.crimes:
             for crime in case.crimes:
                 story.append(

@@ -572,3 +572,39 @@ def test_right_to_left_and_emoji(tmp_path) -> None:
     assert arabic in text or arabic[::-1] in text
     # A character the font cannot draw is shown as its code point, never dropped silently.
     assert "[U+1F600]" in text and "☺" in text
+
+
+@pytest.mark.parametrize("filler_lines", range(40, 80))
+def test_a_section_heading_never_ends_a_page_without_what_follows(filler_lines: int) -> None:
+    from marac.papers import _build, _p, _section
+
+    heading = papers.PaperHeading(
+        title="Test", marking=MARKING, recipient="Testers", number="T-1", issued_on=NOW.date()
+    )
+    # Text of varying length moves the heading down the first page until it reaches the foot.
+    story = [_p(f"Filler line {n}.") for n in range(filler_lines)]
+    story += [*_section("Summary of risks"), _p("First line under the heading.")]
+    reader = pypdf.PdfReader(io.BytesIO(_build(heading, story, "Test")))
+    pages = [page.extract_text() for page in reader.pages]
+    with_heading = [n for n, text in enumerate(pages) if "Summary of risks" in text]
+    with_line = [n for n, text in enumerate(pages) if "First line under the heading." in text]
+    assert with_heading == with_line, (filler_lines, with_heading, with_line)
+
+
+@pytest.mark.parametrize("filler_lines", range(30, 80, 3))
+def test_a_case_heading_starts_on_the_page_of_its_first_section(filler_lines: int) -> None:
+    from marac.papers import _build, _case_heading, _p, _section
+
+    heading = papers.PaperHeading(
+        title="Test", marking=MARKING, recipient="Testers", number="T-1", issued_on=NOW.date()
+    )
+    story = [_p(f"Filler line {n}.") for n in range(filler_lines)]
+    story += _case_heading("7. NM-2026-0999", "Ada Example (Victim, born 1 May 1990)")
+    story += [*_section("Reason for referral"), _p("First line of the reason.")]
+    reader = pypdf.PdfReader(io.BytesIO(_build(heading, story, "Test")))
+    pages = [page.extract_text() for page in reader.pages]
+    found = {
+        text: [n for n, page in enumerate(pages) if text in page]
+        for text in ("7. NM-2026-0999", "Ada Example", "Reason for referral", "First line of")
+    }
+    assert len({tuple(where) for where in found.values()}) == 1, (filler_lines, found)
