@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
@@ -473,23 +474,32 @@ def present_items(
     # The text (and who recorded it), only for the items opened: columns, not whole rows, since
     # a meeting shows every item of the case to every attendee every time something changes.
     details = (
-        {
-            detail.id: detail
-            for detail in session.execute(
-                sa.select(
-                    InformationItem.id,
-                    InformationItem.text,
-                    InformationItem.nature,
-                    User.display_name,
-                )
-                .outerjoin(User, User.id == InformationItem.recorded_by_id)
-                .where(InformationItem.id.in_(open_ids))
-            )
-        }
+        {detail.id: detail for detail in session.execute(item_text_statement(open_ids))}
         if open_ids
         else {}
     )
+    return items_as_decided(rows, decisions, details, labels)
 
+
+def item_text_statement(item_ids: list[int]) -> sa.Select:
+    """The text of items the policy opened (and who recorded it): columns, not whole rows."""
+    return (
+        sa.select(
+            InformationItem.id, InformationItem.text, InformationItem.nature, User.display_name
+        )
+        .outerjoin(User, User.id == InformationItem.recorded_by_id)
+        .where(InformationItem.id.in_(item_ids))
+    )
+
+
+def items_as_decided(
+    rows: Iterable[Any],
+    decisions: dict[int, policy.Decision],
+    details: dict[int, Any],
+    labels: dict[int, tuple[policy.Decision, str]],
+) -> tuple[list[PresentedItem], list[str]]:
+    """Items' metadata rows as the policy decided them for one viewer: the opened ones in full
+    (their text from ``details``), and each summary wording once for those it summarises."""
     presented: list[PresentedItem] = []
     summaries: list[str] = []
     for row in rows:

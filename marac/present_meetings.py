@@ -44,6 +44,8 @@ from marac.present import (
     ROLE_ORDER,
     PresentedItem,
     _people_labels,
+    item_text_statement,
+    items_as_decided,
     people_labels,
     present_items,
 )
@@ -799,49 +801,14 @@ def _present_meeting_items(
     missing = [item_id for item_id, d in decisions.items() if d.full and item_id not in details]
     if missing:
         details.update(
-            (detail.id, detail)
-            for detail in session.execute(
-                sa.select(
-                    InformationItem.id,
-                    InformationItem.text,
-                    InformationItem.nature,
-                    User.display_name,
-                )
-                .outerjoin(User, User.id == InformationItem.recorded_by_id)
-                .where(InformationItem.id.in_(missing))
-            )
+            (detail.id, detail) for detail in session.execute(item_text_statement(missing))
         )
-    result = {}
-    for item in heard:
-        case_labels = labels[item.case_id]
-        presented: list[PresentedItem] = []
-        summaries: list[str] = []
-        for row in rows.item_rows.get(item.id, ()):
-            decision = decisions[row.id]
-            if decision.full:
-                detail = details[row.id]
-                about = (
-                    case_labels[row.about_person_id][1]
-                    if row.about_person_id in case_labels
-                    else "The household"
-                )
-                presented.append(
-                    PresentedItem(
-                        item_id=row.id,
-                        about_label=about,
-                        text=detail.text,
-                        source_label=row.source.label,
-                        nature_label=detail.nature.label,
-                        classification_label=row.classification.label,
-                        agency_name=row.name,
-                        recorded_by=detail.display_name,
-                        recorded_on=row.recorded_at.date(),
-                    )
-                )
-            elif decision.level is policy.Level.SUMMARY and decision.summary not in summaries:
-                summaries.append(decision.summary)
-        result[item.id] = (presented, summaries)
-    return result
+    return {
+        item.id: items_as_decided(
+            rows.item_rows.get(item.id, ()), decisions, details, labels[item.case_id]
+        )
+        for item in heard
+    }
 
 
 # --- eligible referrals offered for a meeting -------------------------------------------------
