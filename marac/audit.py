@@ -133,9 +133,7 @@ def seal(session: Session) -> None:
         entry.prev_hash = prev
         entry.entry_hash = audit_chain.entry_hash(entry, prev)
         prev = entry.entry_hash
-    connection.execute(
-        sa.update(AuditChainHead).where(AuditChainHead.id == HEAD_ID).values(last_hash=prev)
-    )
+    connection.execute(_SET_LAST_HASH, {"last_hash": prev})
 
 
 @sa.event.listens_for(Session, "after_rollback")
@@ -143,25 +141,31 @@ def _forget_unsealed(session: Session) -> None:
     session.info.pop(_UNSEALED, None)
 
 
+_HEAD = AuditChainHead.__table__
+# Built once: every audited request runs both.
+_CLAIM = (
+    sa.update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(length=_HEAD.c.length + sa.bindparam("count"))
+    .returning(_HEAD.c.length, _HEAD.c.last_hash)
+)
+_SET_LAST_HASH = (
+    sa.update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(last_hash=sa.bindparam("last_hash"))
+)
+
+
 def _claim(connection: sa.Connection, count: int) -> tuple[int, str]:
     """Lengthen the chain by ``count`` and lock its head until commit; (new length, last hash)."""
-    head = AuditChainHead.__table__
-    claim = (
-        sa.update(head)
-        .where(head.c.id == HEAD_ID)
-        .values(length=head.c.length + count)
-        .returning(head.c.length, head.c.last_hash)
-    )
-    row = connection.execute(claim).first()
+    row = connection.execute(_CLAIM, {"count": count}).first()
     if row is None:
         # A new database: make the head once, whoever gets there first.
         insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         connection.execute(
-            insert(head)
+            insert(_HEAD)
             .values(id=HEAD_ID, length=0, last_hash=audit_chain.GENESIS)
-            .on_conflict_do_nothing(index_elements=[head.c.id])
+            .on_conflict_do_nothing(index_elements=[_HEAD.c.id])
         )
-        row = connection.execute(claim).one()
+        row = connection.execute(_CLAIM, {"count": count}).one()
     return row.length, row.last_hash
 
 

@@ -175,6 +175,81 @@ def person_names(session: Session, person_ids: Iterable[int]) -> dict[int, str]:
     )
 
 
+# The case page's statements, built once: building one costs about as much as SQLite takes to
+# answer it, and the page runs a dozen on every view.
+_CURRENT_INVOLVEMENTS = (
+    sa.select(
+        Involvement.id,
+        Involvement.version,
+        Involvement.person_id,
+        Involvement.agency_id,
+        Involvement.kind,
+        Involvement.started_on,
+        Agency.name.label("agency_name"),
+        User.display_name.label("worker_name"),
+    )
+    .join(Agency, Agency.id == Involvement.agency_id)
+    .outerjoin(User, User.id == Involvement.worker_id)
+    .where(
+        Involvement.person_id.in_(sa.bindparam("people", expanding=True)),
+        sa.or_(Involvement.ended_on.is_(None), Involvement.ended_on > sa.bindparam("today")),
+    )
+    .order_by(Agency.name, Involvement.started_on, Involvement.id)
+)
+_AREA_AGENCIES = (
+    sa.select(Agency.id, Agency.name, Agency.is_active)
+    .where(Agency.area_id == sa.bindparam("area_id"))
+    .order_by(Agency.name)
+)
+_AREA_USERS = (
+    sa.select(User.id, User.display_name, User.agency_id, User.role)
+    .join(Agency, Agency.id == User.agency_id)
+    .where(Agency.area_id == sa.bindparam("area_id"), User.is_enabled.is_(True))
+    .order_by(User.display_name, User.id)
+)
+_PEOPLE_WITH_ALIASES = (
+    sa.select(Person)
+    .where(Person.id.in_(sa.bindparam("ids", expanding=True)))
+    .options(joinedload(Person.aliases))
+)
+_CONTACTS = sa.select(ContactDetails).where(
+    ContactDetails.person_id.in_(sa.bindparam("people", expanding=True))
+)
+_RELATIONSHIPS_AMONG = (
+    sa.select(Relationship)
+    .where(
+        Relationship.person_id.in_(sa.bindparam("people", expanding=True)),
+        Relationship.other_person_id.in_(sa.bindparam("others", expanding=True)),
+    )
+    .order_by(Relationship.id)
+)
+_CASE_ITEMS = (
+    sa.select(
+        InformationItem.id,
+        InformationItem.about_person_id,
+        InformationItem.source,
+        InformationItem.classification,
+        InformationItem.recorded_by_agency_id,
+        InformationItem.recorded_by_id,
+        InformationItem.recorded_at,
+        InformationItem.withheld_reason,
+        Agency.name,
+    )
+    .join(Agency, Agency.id == InformationItem.recorded_by_agency_id)
+    .order_by(InformationItem.recorded_at, InformationItem.id)
+)
+_ITEMS_OF_CASE = _CASE_ITEMS.where(InformationItem.case_id == sa.bindparam("case_id"))
+_ITEMS_OF_AGENDA_ITEM = _ITEMS_OF_CASE.where(
+    InformationItem.agenda_item_id == sa.bindparam("agenda_item_id")
+)
+# The text of items the policy opened (and who recorded it): columns, not whole rows.
+ITEM_TEXTS = (
+    sa.select(InformationItem.id, InformationItem.text, InformationItem.nature, User.display_name)
+    .outerjoin(User, User.id == InformationItem.recorded_by_id)
+    .where(InformationItem.id.in_(sa.bindparam("item_ids", expanding=True)))
+)
+
+
 class CaseReads:
     """Rows several sections of one case page need, each read once for the page.
 
@@ -216,23 +291,7 @@ class CaseReads:
             people = list(self.links.roles)
             self._involvements[today] = (
                 self.session.execute(
-                    sa.select(
-                        Involvement.id,
-                        Involvement.version,
-                        Involvement.person_id,
-                        Involvement.agency_id,
-                        Involvement.kind,
-                        Involvement.started_on,
-                        Agency.name.label("agency_name"),
-                        User.display_name.label("worker_name"),
-                    )
-                    .join(Agency, Agency.id == Involvement.agency_id)
-                    .outerjoin(User, User.id == Involvement.worker_id)
-                    .where(
-                        Involvement.person_id.in_(people),
-                        sa.or_(Involvement.ended_on.is_(None), Involvement.ended_on > today),
-                    )
-                    .order_by(Agency.name, Involvement.started_on, Involvement.id)
+                    _CURRENT_INVOLVEMENTS, {"people": people, "today": today}
                 ).all()
                 if people
                 else []
@@ -243,21 +302,14 @@ class CaseReads:
         """The case's area's agencies (id, name, is_active), active or not, by name."""
         if self._agencies is None:
             self._agencies = self.session.execute(
-                sa.select(Agency.id, Agency.name, Agency.is_active)
-                .where(Agency.area_id == self.links.area_id)
-                .order_by(Agency.name)
+                _AREA_AGENCIES, {"area_id": self.links.area_id}
             ).all()
         return self._agencies
 
     def area_users(self) -> list[sa.Row]:
         """The enabled users of the area's agencies (id, display_name, agency_id, role), by name."""
         if self._users is None:
-            self._users = self.session.execute(
-                sa.select(User.id, User.display_name, User.agency_id, User.role)
-                .join(Agency, Agency.id == User.agency_id)
-                .where(Agency.area_id == self.links.area_id, User.is_enabled.is_(True))
-                .order_by(User.display_name, User.id)
-            ).all()
+            self._users = self.session.execute(_AREA_USERS, {"area_id": self.links.area_id}).all()
         return self._users
 
 
@@ -267,9 +319,7 @@ def _load_people(session: Session, person_ids: Iterable[int]) -> dict[int, Perso
         return {}
     # One query: a case has a handful of people and aliases, so joining them costs less than
     # a second round trip.
-    rows = session.scalars(
-        sa.select(Person).where(Person.id.in_(ids)).options(joinedload(Person.aliases))
-    ).unique()
+    rows = session.scalars(_PEOPLE_WITH_ALIASES, {"ids": list(ids)}).unique()
     return {p.id: p for p in rows}
 
 
@@ -302,12 +352,7 @@ def present_case(
     contact_decisions = {pid: policy.contact_details(viewer, links, pid) for pid in labels}
     open_contact_ids = [pid for pid, d in contact_decisions.items() if d.full]
     contacts = (
-        {
-            c.person_id: c
-            for c in session.scalars(
-                sa.select(ContactDetails).where(ContactDetails.person_id.in_(open_contact_ids))
-            )
-        }
+        {c.person_id: c for c in session.scalars(_CONTACTS, {"people": open_contact_ids})}
         if open_contact_ids
         else {}
     )
@@ -353,12 +398,7 @@ def present_case(
     relationships = []
     if len(labels) > 1:
         for rel in session.scalars(
-            sa.select(Relationship)
-            .where(
-                Relationship.person_id.in_(list(labels)),
-                Relationship.other_person_id.in_(list(labels)),
-            )
-            .order_by(Relationship.id)
+            _RELATIONSHIPS_AMONG, {"people": list(labels), "others": list(labels)}
         ):
             if not policy.relationship(viewer, links, rel.person_id, rel.other_person_id).full:
                 continue
@@ -435,26 +475,13 @@ def present_items(
 ) -> tuple[list[PresentedItem], list[str]]:
     """The case's information items (or only those recorded for one agenda item) as the viewer
     may see them, and the safe wordings for those held but not shown, each once."""
-    conditions = [InformationItem.case_id == case_id]
-    if agenda_item_id is not None:
-        conditions.append(InformationItem.agenda_item_id == agenda_item_id)
     # Metadata first, without the text: the text is loaded only for the items the policy opens.
-    rows = session.execute(
-        sa.select(
-            InformationItem.id,
-            InformationItem.about_person_id,
-            InformationItem.source,
-            InformationItem.classification,
-            InformationItem.recorded_by_agency_id,
-            InformationItem.recorded_by_id,
-            InformationItem.recorded_at,
-            InformationItem.withheld_reason,
-            Agency.name,
-        )
-        .join(Agency, Agency.id == InformationItem.recorded_by_agency_id)
-        .where(*conditions)
-        .order_by(InformationItem.recorded_at, InformationItem.id)
-    ).all()
+    if agenda_item_id is None:
+        rows = session.execute(_ITEMS_OF_CASE, {"case_id": case_id}).all()
+    else:
+        rows = session.execute(
+            _ITEMS_OF_AGENDA_ITEM, {"case_id": case_id, "agenda_item_id": agenda_item_id}
+        ).all()
     decisions = {}
     for row in rows:
         facts = policy.ItemFacts(
@@ -474,22 +501,11 @@ def present_items(
     # The text (and who recorded it), only for the items opened: columns, not whole rows, since
     # a meeting shows every item of the case to every attendee every time something changes.
     details = (
-        {detail.id: detail for detail in session.execute(item_text_statement(open_ids))}
+        {detail.id: detail for detail in session.execute(ITEM_TEXTS, {"item_ids": open_ids})}
         if open_ids
         else {}
     )
     return items_as_decided(rows, decisions, details, labels)
-
-
-def item_text_statement(item_ids: list[int]) -> sa.Select:
-    """The text of items the policy opened (and who recorded it): columns, not whole rows."""
-    return (
-        sa.select(
-            InformationItem.id, InformationItem.text, InformationItem.nature, User.display_name
-        )
-        .outerjoin(User, User.id == InformationItem.recorded_by_id)
-        .where(InformationItem.id.in_(item_ids))
-    )
 
 
 def items_as_decided(

@@ -82,6 +82,24 @@ def action_rows_statement() -> sa.Select:
     )
 
 
+# Built once: the case page, the meeting and the action's own page run them on every view.
+_CASE_ACTION_ROWS = action_rows_statement().where(Action.case_id == sa.bindparam("case_id"))
+_OPEN_CASE_ACTION_ROWS = _CASE_ACTION_ROWS.where(Action.status.in_(OPEN_ACTION_STATUSES)).order_by(
+    Action.due_on, Action.id
+)
+_FULL_DETAILS = (
+    sa.select(
+        Action.id,
+        Action.text,
+        User.display_name,
+        (Person.given_name + " " + Person.family_name).label("subject_name"),
+    )
+    .outerjoin(User, User.id == Action.owner_user_id)
+    .outerjoin(Person, Person.id == Action.subject_person_id)
+    .where(Action.id.in_(sa.bindparam("action_ids", expanding=True)))
+)
+
+
 def facts_of(row: sa.Row) -> policy.ActionFacts:
     return policy.ActionFacts(
         id=row.id,
@@ -176,17 +194,7 @@ def _full_details(
     ids = list(action_ids)
     if not ids:
         return {}
-    rows = session.execute(
-        sa.select(
-            Action.id,
-            Action.text,
-            User.display_name,
-            (Person.given_name + " " + Person.family_name).label("subject_name"),
-        )
-        .outerjoin(User, User.id == Action.owner_user_id)
-        .outerjoin(Person, Person.id == Action.subject_person_id)
-        .where(Action.id.in_(ids))
-    )
+    rows = session.execute(_FULL_DETAILS, {"action_ids": ids})
     return {row.id: (row.text, row.display_name, row.subject_name) for row in rows}
 
 
@@ -202,7 +210,7 @@ def case_actions(
 ) -> list[PresentedAction]:
     """Every action of the case the viewer may know of: open ones first, oldest due first, then
     the rest, most recently due first."""
-    rows = session.execute(action_rows_statement().where(Action.case_id == case.id)).all()
+    rows = session.execute(_CASE_ACTION_ROWS, {"case_id": case.id}).all()
     return _open_first(present_action_rows(session, viewer, rows, today, {case.id: links}))
 
 
@@ -211,11 +219,7 @@ def open_actions_for_case(
 ) -> list[PresentedAction]:
     """The case's open actions, oldest due first: what the next meeting reviews first."""
     today = today or clock.service_today()
-    rows = session.execute(
-        action_rows_statement()
-        .where(Action.case_id == case.id, Action.status.in_(OPEN_ACTION_STATUSES))
-        .order_by(Action.due_on, Action.id)
-    ).all()
+    rows = session.execute(_OPEN_CASE_ACTION_ROWS, {"case_id": case.id}).all()
     return present_action_rows(session, viewer, rows, today, {case.id: links})
 
 

@@ -41,10 +41,10 @@ from marac.models import (
     VictimVoice,
 )
 from marac.present import (
+    ITEM_TEXTS,
     ROLE_ORDER,
     PresentedItem,
     _people_labels,
-    item_text_statement,
     items_as_decided,
     people_labels,
     present_items,
@@ -801,7 +801,7 @@ def _present_meeting_items(
     missing = [item_id for item_id, d in decisions.items() if d.full and item_id not in details]
     if missing:
         details.update(
-            (detail.id, detail) for detail in session.execute(item_text_statement(missing))
+            (detail.id, detail) for detail in session.execute(ITEM_TEXTS, {"item_ids": missing})
         )
     return {
         item.id: items_as_decided(

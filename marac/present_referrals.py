@@ -103,6 +103,34 @@ _DETAIL_COLUMNS = (
 )
 
 
+# Built once: the case page runs them on every view.
+_SUMMARY_COLUMNS = (
+    Referral.id,
+    Referral.case_id,
+    Referral.eligible,
+    Referral.incident_on,
+    Referral.checklist_key,
+    Referral.score,
+    Referral.threshold,
+    Referral.police_callouts,
+    Referral.repeat_of_case_id,
+)
+_IN_CASES = Referral.case_id.in_(sa.bindparam("case_ids", expanding=True))
+_REFERRAL_SUMMARIES = sa.select(*_SUMMARY_COLUMNS).where(_IN_CASES)
+_REFERRALS_IN_DETAIL = sa.select(*_SUMMARY_COLUMNS, *_DETAIL_COLUMNS).where(_IN_CASES)
+_CRITERIA = (
+    sa.select(ReferralCriterion)
+    .where(ReferralCriterion.referral_id.in_(sa.bindparam("referral_ids", expanding=True)))
+    .order_by(ReferralCriterion.id)
+)
+_ANSWERS = (
+    sa.select(ReferralAnswer)
+    .where(ReferralAnswer.referral_id.in_(sa.bindparam("referral_ids", expanding=True)))
+    .order_by(ReferralAnswer.id)
+)
+_CASES = sa.select(Case).where(Case.id.in_(sa.bindparam("case_ids", expanding=True)))
+
+
 def present_referral(
     session: Session, viewer: Viewer, case: Case, links: CaseLinks
 ) -> PresentedReferral | None:
@@ -128,38 +156,21 @@ def present_referrals(
     closed = [case_id for case_id in shown if not detail_decisions[case_id].full]
     # Summary columns, and the sensitive ones only for the referrals the policy opens.
     rows: list[sa.Row] = []
-    for case_ids, columns in ((opened, _DETAIL_COLUMNS), (closed, ())):
+    for case_ids, statement in ((opened, _REFERRALS_IN_DETAIL), (closed, _REFERRAL_SUMMARIES)):
         if case_ids:
-            rows += session.execute(
-                sa.select(
-                    Referral.id,
-                    Referral.case_id,
-                    Referral.eligible,
-                    Referral.incident_on,
-                    Referral.checklist_key,
-                    Referral.score,
-                    Referral.threshold,
-                    Referral.police_callouts,
-                    Referral.repeat_of_case_id,
-                    *columns,
-                ).where(Referral.case_id.in_(case_ids))
-            ).all()
+            rows += session.execute(statement, {"case_ids": case_ids}).all()
     if not rows:
         return {}
     referral_ids = [row.id for row in rows]
     criteria: dict[int, list[PresentedCriterion]] = defaultdict(list)
-    for criterion in session.scalars(
-        sa.select(ReferralCriterion)
-        .where(ReferralCriterion.referral_id.in_(referral_ids))
-        .order_by(ReferralCriterion.id)
-    ):
+    for criterion in session.scalars(_CRITERIA, {"referral_ids": referral_ids}):
         criteria[criterion.referral_id].append(
             PresentedCriterion(criterion.criterion.label, criterion.met, criterion.reason)
         )
     earlier_ids = {row.repeat_of_case_id for row in rows if row.repeat_of_case_id is not None}
     openable_earlier: set[int] = set()
     if earlier_ids:
-        earlier = session.scalars(sa.select(Case).where(Case.id.in_(earlier_ids))).all()
+        earlier = session.scalars(_CASES, {"case_ids": list(earlier_ids)}).all()
         for case_id, earlier_links in links_for_cases(session, viewer, earlier).items():
             if policy.case_access(viewer, earlier_links).full:
                 openable_earlier.add(case_id)
@@ -167,11 +178,7 @@ def present_referrals(
     open_ids = [row.id for row in rows if detail_decisions[row.case_id].full]
     answers: dict[int, list[ReferralAnswer]] = defaultdict(list)
     if open_ids:
-        for answer in session.scalars(
-            sa.select(ReferralAnswer)
-            .where(ReferralAnswer.referral_id.in_(open_ids))
-            .order_by(ReferralAnswer.id)
-        ):
+        for answer in session.scalars(_ANSWERS, {"referral_ids": open_ids}):
             answers[answer.referral_id].append(answer)
 
     presented = {}

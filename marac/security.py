@@ -121,18 +121,21 @@ def _safe_next_for_current_request() -> str | None:
     return request.full_path.rstrip("?") if request.full_path else None
 
 
+# Built once, as every signed-in request runs it; the agency comes in the same query (the viewer).
+_USER_BY_SESSION_TOKEN = (
+    sa.select(User)
+    .options(joinedload(User.agency))
+    .where(User.session_token == sa.bindparam("token"))
+)
+
+
 def configure(app: Flask) -> None:
     login_manager.session_protection = "strong"
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        # The agency comes in the same query: every signed-in request reads it (the viewer).
-        return db.session.scalar(
-            sa.select(User)
-            .options(joinedload(User.agency))
-            .where(User.session_token == session_token)
-        )
+        return db.session.scalar(_USER_BY_SESSION_TOKEN, {"token": session_token})
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Response:

@@ -284,6 +284,24 @@ def override_of_case(session: Session, case: Case, override_id: int) -> Disclosu
     return override if item_case == case.id else None
 
 
+_creator = sa.orm.aliased(User)
+_revoker = sa.orm.aliased(User)
+# Built once: the case page asks for it on every view by a coordinator or chair.
+_CASE_OVERRIDES = (
+    sa.select(DisclosureOverride, Agency.name, _creator.display_name, _revoker.display_name)
+    .join(InformationItem, InformationItem.id == DisclosureOverride.item_id)
+    .join(Agency, Agency.id == DisclosureOverride.agency_id)
+    .join(_creator, _creator.id == DisclosureOverride.created_by_id)
+    .outerjoin(_revoker, _revoker.id == DisclosureOverride.revoked_by_id)
+    .where(InformationItem.case_id == sa.bindparam("case_id"))
+    .order_by(
+        DisclosureOverride.revoked_at.is_not(None),
+        DisclosureOverride.created_at.desc(),
+        DisclosureOverride.id.desc(),
+    )
+)
+
+
 def case_overrides(
     session: Session, viewer: Viewer, links: CaseLinks, case_id: int
 ) -> list[PresentedOverride]:
@@ -291,21 +309,7 @@ def case_overrides(
     policy lets manage them: the caller asks ``policy.may_manage_overrides``."""
     if not policy.may_manage_overrides(viewer, links).full:
         return []
-    creator = sa.orm.aliased(User)
-    revoker = sa.orm.aliased(User)
-    rows = session.execute(
-        sa.select(DisclosureOverride, Agency.name, creator.display_name, revoker.display_name)
-        .join(InformationItem, InformationItem.id == DisclosureOverride.item_id)
-        .join(Agency, Agency.id == DisclosureOverride.agency_id)
-        .join(creator, creator.id == DisclosureOverride.created_by_id)
-        .outerjoin(revoker, revoker.id == DisclosureOverride.revoked_by_id)
-        .where(InformationItem.case_id == case_id)
-        .order_by(
-            DisclosureOverride.revoked_at.is_not(None),
-            DisclosureOverride.created_at.desc(),
-            DisclosureOverride.id.desc(),
-        )
-    ).all()
+    rows = session.execute(_CASE_OVERRIDES, {"case_id": case_id}).all()
     if not rows:
         # The case page asks for every case the coordinator or chair opens: no more queries.
         return []
