@@ -48,7 +48,14 @@ from marac.present_actions import (
 from marac.services import actions as action_service
 from marac.viewer import CaseLinks, Viewer, links_for_cases
 from marac.web.access import case_route, current_viewer, signed_in
-from marac.web.forms import FastSelect, enum_choices, id_choices
+from marac.web.forms import (
+    FastCheckbox,
+    FastDateInput,
+    FastSelect,
+    FastTextArea,
+    enum_choices,
+    id_choices,
+)
 from marac.web.htmx import render, wants_fragment
 from marac.wording import vagueness_warning
 
@@ -74,6 +81,7 @@ class ActionForm(FlaskForm):
     subject = SelectField("Who it protects or addresses", widget=FastSelect())
     text = TextAreaField(
         "What will be done",
+        widget=FastTextArea(),
         validators=[
             DataRequired("Say what will be done."),
             Length(max=2000, message="Use at most 2,000 characters."),
@@ -82,11 +90,16 @@ class ActionForm(FlaskForm):
     )
     due_on = DateField(
         "Due date",
+        widget=FastDateInput(),
         validators=[DataRequired("Enter the due date.")],
         description="Today or later.",
     )
-    shared_in_detail = BooleanField("Share the detail of this action with every agency")
-    confirm_vague = BooleanField("The wording is what was agreed: save it as it is")
+    shared_in_detail = BooleanField(
+        "Share the detail of this action with every agency", widget=FastCheckbox()
+    )
+    confirm_vague = BooleanField(
+        "The wording is what was agreed: save it as it is", widget=FastCheckbox()
+    )
 
 
 class StatusForm(FlaskForm):

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from markupsafe import Markup, escape
-from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import Select, html_params
+from wtforms.fields.choices import SelectChoice, SelectField
+from wtforms.widgets import CheckboxInput, DateInput, Select, TextArea, TextInput
 
 from marac.domain import Labelled
 
@@ -44,30 +44,82 @@ def flat_errors(form: Any, context: str = "") -> list[tuple[str, str, list[str]]
     return found
 
 
+def attributes(**kwargs: Any) -> Markup:
+    """wtforms' ``html_params``, giving the same HTML without a ``Markup.format`` per attribute
+    (which made the attributes cost more than the rest of a field)."""
+    parts = []
+    for key, value in sorted(kwargs.items()):
+        name = key.rstrip("_")
+        if name.startswith(("data_", "aria_")):
+            name = name.replace("_", "-")
+        if value is True:
+            parts.append(name)
+        elif value is not False:
+            parts.append(f'{escape(name)}="{escape(value).replace(_QUOTE, _ESCAPED_QUOTE)}"')
+    return Markup(" ".join(parts))  # noqa: S704 - every name and value is escaped above
+
+
+_QUOTE = Markup('"')
+_ESCAPED_QUOTE = Markup("&quot;")
+
+
+class FastTextInput(TextInput):
+    html_params = staticmethod(attributes)
+
+
+class FastDateInput(DateInput):
+    html_params = staticmethod(attributes)
+
+
+class FastCheckbox(CheckboxInput):
+    html_params = staticmethod(attributes)
+
+
+class FastTextArea(TextArea):
+    """wtforms' textarea, its attributes written by ``attributes``."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for k in dir(flags):
+            if k in self.validation_attrs and k not in kwargs:
+                kwargs[k] = getattr(flags, k)
+        params = attributes(name=field.name, **kwargs)
+        return Markup(f"<textarea {params}>\r\n{escape(field._value())}</textarea>")  # noqa: S704
+
+
 class FastSelect(Select):
     """wtforms' select widget giving the same HTML, its options written in one pass.
 
-    The stock widget builds each option's attributes through ``html_params`` (a sort and a
-    ``Markup.format`` per attribute); the case page's agency and worker lists made that a tenth
-    of the page's time. Grouped, multiple and ``render_kw`` options go the stock way.
+    The stock widget makes two objects per option and builds each option's attributes through
+    ``html_params``; the case page's agency and worker lists made that a tenth of the page's
+    time. Grouped, multiple and ``render_kw`` options, and fields with choices of their own
+    making, go the stock way.
     """
 
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
-        if self.multiple or field.has_groups():
+        choices = (
+            field._choices_from_input(field.choices) or []
+            if type(field).iter_choices is SelectField.iter_choices
+            else None
+        )
+        if (
+            self.multiple
+            or choices is None
+            or any(c.optgroup is not None or c.render_kw for c in choices)
+        ):
             return super().__call__(field, **kwargs)
         kwargs.setdefault("id", field.id)
         flags = getattr(field, "flags", {})
         for k in dir(flags):
             if k in self.validation_attrs and k not in kwargs:
                 kwargs[k] = getattr(flags, k)
-        html = [f"<select {html_params(name=field.name, **kwargs)}>"]
-        for choice in field._iter_choices_normalized():
-            if choice.render_kw:
-                html.append(self.render_option(choice))
-                continue
+        html = [f"<select {attributes(name=field.name, **kwargs)}>"]
+        coerce, data = field.coerce, field.data
+        for choice in choices:
             value = str(choice.value) if isinstance(choice.value, bool) else choice.value
             label = escape(choice.label or choice.value)
-            selected = "selected " if choice.selected else ""
+            selected = "selected " if coerce(choice.value) == data else ""
             html.append(f'<option {selected}value="{escape(value)}">{label}</option>')
         html.append("</select>")
         return Markup("".join(html))  # noqa: S704 - each value and label is escaped above

@@ -29,7 +29,7 @@ from marac.services.allocation import (
 )
 from marac.viewer import CaseLinks, Viewer, links_for_case
 from marac.web.access import case_route
-from marac.web.forms import FastSelect, enum_choices, id_choices
+from marac.web.forms import FastDateInput, FastSelect, enum_choices, id_choices
 from marac.web.htmx import render
 
 bp = Blueprint("involvements", __name__, url_prefix="/cases")
@@ -55,6 +55,7 @@ class InvolvementForm(FlaskForm):
     )
     started_on = DateField(
         "Started on",
+        widget=FastDateInput(),
         validators=[InputRequired("Enter the date the work started, like 2026-11-24.")],
         description="For example 2026-11-24.",
     )
