@@ -5,6 +5,9 @@ docs/deployment.md runs it), signs two users in through the real sign-in form (C
 password, authenticator code), then runs wrk for a fixed time against, in turn:
 
 - ``/healthz``: the trivial page (one ``SELECT 1``), the framework's own limit in this process;
+- ``/`` signed in: the session and the user, then a redirect;
+- the case page's floor (``bench/floor_app.py``): everything a view of a case must do before it
+  shows anything, showing only the reference, over the same cases as the case page;
 - the case page, rotating over many cases of the coordinator's area (each view is audited);
 - the agency's action dashboard (a police representative) and the coordinator's.
 
@@ -81,9 +84,15 @@ def start_gunicorn(url: str, workers: int, port: int, instance: Path) -> subproc
             f"{HOST}:{port}",
             "--log-level",
             "warning",
-            "marac:create_app()",
+            # The service's own app, plus the case page's floor (bench/floor_app.py).
+            "floor_app:app",
         ],
-        env=env,
+        env={
+            **env,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(ROOT / "bench"), env.get("PYTHONPATH")])
+            ),
+        },
         cwd=ROOT,
     )
     deadline = time.monotonic() + 60
@@ -229,6 +238,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         police = sign_in(port, generate.usernames(args.area, AgencyKind.POLICE, Role.AGENCY_REP)[0])
         runs = [
             ("trivial page (/healthz)", "/healthz", None, None),
+            ("signed in, redirect only (/)", "/", coordinator, None),
+            (
+                "case page's floor",
+                f"/bench/case-floor/{cases[0]}",
+                coordinator,
+                [f"/bench/case-floor/{c}" for c in cases],
+            ),
             ("case page", f"/cases/{cases[0]}", coordinator, [f"/cases/{c}" for c in cases]),
             ("agency action dashboard", "/actions/", police, None),
             ("coordinator dashboard", "/actions/coordinator", coordinator, None),
