@@ -28,6 +28,7 @@ from marac.domain import (
     AttendanceKind,
     CaseStatus,
     Classification,
+    DocumentKind,
     InvolvementKind,
     ItemSource,
     MeetingStatus,
@@ -43,6 +44,7 @@ from marac.models import (
     Case,
     DisclosureOverride,
     InformationItem,
+    IssuedDocument,
     Meeting,
     Person,
     User,
@@ -50,6 +52,7 @@ from marac.models import (
 from marac.present_meetings import present_minutes
 from marac.security import CONFIRMED_AT
 from marac.services import overrides as service
+from marac.services import papers as papers_service
 from marac.services.overrides import OverrideConflict, OverrideRefused
 from marac.viewer import agency_reader
 
@@ -541,6 +544,97 @@ def test_the_item_reaches_the_named_agency_only_while_the_override_stands(w, app
     db.session.commit()
     assert _where_seen(app, w, w.csc_rep, SECRET) == set()
     assert _where_seen(app, w, w.police_rep, SECRET) == set()
+
+
+# --- issued papers: kept as issued, so a copy made while the override stood is withdrawn -------
+
+
+def _issue(w: World, reason: str | None = None) -> dict[int, IssuedDocument]:
+    """Issues the meeting's papers; each agency's current copy, by agency id."""
+    issued = papers_service.issue_meeting_papers(
+        db.session,
+        w.meeting,
+        user=w.coordinator,
+        marking="OFFICIAL-SENSITIVE",
+        reissue_reason=reason,
+    )
+    db.session.commit()
+    return {d.recipient_agency_id: d for d in issued if d.kind is DocumentKind.AGENCY_PAPERS}
+
+
+def _download(client: FlaskClient, document: IssuedDocument) -> Any:
+    return client.get(f"/papers/{document.id}")
+
+
+def test_revoking_withdraws_the_agencys_copies_issued_while_the_override_stood(w, app) -> None:  # noqa: ANN001
+    override = _record(w)
+    copies = _issue(w)
+    csc_copy, police_copy = copies[w.csc.id], copies[w.police.id]
+    csc = _client(app, w.csc_rep)
+    served = _download(csc, csc_copy)
+    assert served.status_code == 200 and SECRET in _pdf_text(served.data)
+
+    revoke = f"/cases/{w.case.id}/overrides/{override.id}/revoke"
+    done = _post(_client(app, w.coordinator), revoke, {"reason": "Risk has passed"})
+    assert done.status_code == 303
+    db.session.expire_all()
+    assert csc_copy.superseded_at is not None
+    # Only the named agency's copy held the item: the others stay as issued.
+    assert police_copy.superseded_at is None
+
+    refused = _download(csc, csc_copy)
+    assert refused.status_code == 303
+    assert b"%PDF" not in refused.data and SECRET.encode() not in refused.data
+    told = page_text(csc.get(refused.headers["Location"]))
+    assert f"Document {csc_copy.number} was withdrawn" in told
+    assert "no longer shared with your agency" in told
+    assert SECRET not in told
+    withdrawn = _audit("papers.withdrawn")
+    assert [e.object_id for e in withdrawn] == [w.meeting.id]
+    assert csc_copy.number in withdrawn[0].detail
+    assert "Risk has passed" not in withdrawn[0].detail and SECRET not in withdrawn[0].detail
+
+    # Issued again, the agency's new copy holds only what it may read now.
+    again = _issue(w, reason="Issued again: an override was revoked")
+    fresh = _download(csc, again[w.csc.id])
+    assert fresh.status_code == 200 and SECRET not in _pdf_text(fresh.data)
+    # The copy is really the case's minutes: the item the agency may read is there.
+    assert "Arrested in October" in _pdf_text(fresh.data)
+
+
+def test_the_revoker_is_told_which_papers_to_issue_again(w, app) -> None:  # noqa: ANN001
+    override = _record(w)
+    copy = _issue(w)[w.csc.id]
+    client = _client(app, w.coordinator)
+    revoke = f"/cases/{w.case.id}/overrides/{override.id}/revoke"
+    done = _post(client, revoke, {"reason": "Risk has passed"})
+    told = page_text(client.get(done.headers["Location"]))
+    assert f"are withdrawn ({copy.number}): issue those meetings&#39; papers again" in told
+
+
+def test_copies_issued_before_the_override_are_not_withdrawn(w, app) -> None:  # noqa: ANN001
+    before = _issue(w)
+    override = _record(w)
+    withdrawn = service.revoke_override(
+        db.session, case=w.case, override=override, reason="Risk has passed", user=w.chair
+    )
+    db.session.commit()
+    assert withdrawn == []
+    db.session.expire_all()
+    assert all(copy.superseded_at is None for copy in before.values())
+    served = _download(_client(app, w.csc_rep), before[w.csc.id])
+    assert served.status_code == 200 and SECRET not in _pdf_text(served.data)
+
+
+def test_a_superseded_copy_still_says_download_the_new_one(w, app) -> None:  # noqa: ANN001
+    old = _issue(w)[w.csc.id]
+    _issue(w, reason="A corrected date")
+    csc = _client(app, w.csc_rep)
+    refused = _download(csc, old)
+    assert refused.status_code == 303
+    told = page_text(csc.get(refused.headers["Location"]))
+    assert f"Document {old.number} was superseded on" in told
+    assert "download the new copy" in told and "withdrawn" not in told
 
 
 OVERRIDE_WORDS = ("Disclosure overrides", "CNYTREASON", "Child at risk of significant harm")

@@ -21,7 +21,15 @@ from sqlalchemy.orm import Session
 
 from marac import audit, clock, policy
 from marac.domain import Classification, OverrideGround
-from marac.models import Agency, Case, DisclosureOverride, InformationItem, User
+from marac.models import (
+    Agency,
+    Case,
+    DisclosureOverride,
+    InformationItem,
+    IssuedDocument,
+    User,
+)
+from marac.services.papers import withdraw_copies_holding
 from marac.viewer import CaseLinks, Viewer, agency_reader, links_for_case
 
 REASON_LIMIT = 2000
@@ -240,9 +248,13 @@ def record_override(
 
 def revoke_override(
     session: Session, *, case: Case, override: DisclosureOverride, reason: str, user: User
-) -> None:
+) -> list[IssuedDocument]:
     """Close the item to the agency again. Only a standing override is revoked: if someone else
-    revoked it first, theirs is the revocation on record."""
+    revoked it first, theirs is the revocation on record.
+
+    The agency's copies of papers issued while the override stood are withdrawn with it (they
+    hold the item as issued); returns them, so the revoker is told to issue those papers again.
+    """
     reason = reason.strip()
     if not reason:
         raise OverrideRefused("reason", "Say why the override is revoked.")
@@ -271,6 +283,13 @@ def revoke_override(
             f"{override.agency_id} ({override.agency.name})"
         ),
         session=session,
+    )
+    return withdraw_copies_holding(
+        session,
+        case_id=case.id,
+        agency_id=override.agency_id,
+        since=override.created_at,
+        user=user,
     )
 
 

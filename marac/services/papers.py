@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from marac import audit, clock, papers, policy
 from marac.domain import MEETING_PAPERS, DocumentKind, MeetingStatus
-from marac.models import Area, Case, IssuedDocument, Meeting, User
+from marac.models import AgendaItem, Area, Case, IssuedDocument, Meeting, User
 from marac.present_meetings import MeetingRows, present_agenda, present_minutes
 from marac.present_papers import (
     PresentedDocument,
@@ -190,6 +190,72 @@ def issue_meeting_papers(
         ),
     )
     return issued
+
+
+def withdraw_copies_holding(
+    session: Session,
+    *,
+    case_id: int,
+    agency_id: int,
+    since: datetime,
+    user: User,
+    now: datetime | None = None,
+) -> list[IssuedDocument]:
+    """An item of the case is no longer open to the agency: its current copies of the papers of
+    every meeting that heard the case, issued since the item was opened to it, are withdrawn.
+
+    An issued copy is kept exactly as issued, so a copy made while the item was open holds it;
+    withdrawn, it can no longer be downloaded, and the papers are issued again for the agency
+    to read what it may now. Copies issued before ``since`` never held the item this way.
+    """
+    now = now or clock.utc_now()
+    heard = sa.select(AgendaItem.meeting_id).where(AgendaItem.case_id == case_id)
+    copies = [
+        document
+        for document in session.scalars(
+            sa.select(IssuedDocument)
+            .where(
+                IssuedDocument.recipient_agency_id == agency_id,
+                IssuedDocument.kind.in_(MEETING_PAPERS),
+                IssuedDocument.superseded_at.is_(None),
+                IssuedDocument.meeting_id.in_(heard),
+            )
+            .order_by(IssuedDocument.id)
+        )
+        if clock.as_utc(document.issued_at) >= clock.as_utc(since)
+    ]
+    for document in copies:
+        document.superseded_at = now
+        document.superseded_by_id = user.id
+        audit.record(
+            "papers.withdrawn",
+            user=user,
+            object_type="meeting",
+            object_id=document.meeting_id,
+            detail=(
+                f"{document.number} withdrawn from agency {agency_id}: an item of case "
+                f"{case_id} in it is no longer open to the agency"
+            ),
+            session=session,
+        )
+    return copies
+
+
+def replacement_exists(session: Session, document: IssuedDocument) -> bool:
+    """Whether a current copy of the same papers was issued to the same agency since."""
+    return (
+        session.scalar(
+            sa.select(IssuedDocument.id)
+            .where(
+                IssuedDocument.meeting_id == document.meeting_id,
+                IssuedDocument.kind == document.kind,
+                IssuedDocument.recipient_agency_id == document.recipient_agency_id,
+                IssuedDocument.superseded_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def download(session: Session, document: IssuedDocument, *, user: User) -> bytes:

@@ -229,7 +229,7 @@ def revoke(case: Case, viewer: Viewer, links: CaseLinks, override_id: int) -> Re
     if not form.validate():
         return _revoke_page(case, viewer, links, override, form, 400)
     try:
-        service.revoke_override(
+        withdrawn = service.revoke_override(
             db.session, case=case, override=override, reason=form.reason.data or "", user=_me()
         )
     except OverrideConflict as conflict:
@@ -238,4 +238,11 @@ def revoke(case: Case, viewer: Viewer, links: CaseLinks, override_id: int) -> Re
         form.reason.errors.append(str(refused))
         return _revoke_page(case, viewer, links, override, form, 400)
     flash(f"The override is revoked: {override.agency.name} no longer reads the item.", "success")
+    if withdrawn:
+        numbers = ", ".join(d.number or "" for d in withdrawn)
+        flash(
+            f"{override.agency.name}'s copies of papers issued while the override stood held "
+            f"the item and are withdrawn ({numbers}): issue those meetings' papers again.",
+            "info",
+        )
     return redirect(url_for("cases.show", case_id=case.id, _anchor="overrides"), code=303)

@@ -137,11 +137,15 @@ def download(document_id: int) -> Response:
     if document is None or not policy.may_read_document(viewer, facts_of(document)).full:
         abort(404)
     if document.superseded_at is not None:
-        flash(
-            f"Document {document.number} was superseded on "
-            f"{clock.local(document.superseded_at):%d %B %Y}: download the new copy.",
-            "error",
-        )
+        day = f"{clock.local(document.superseded_at):%d %B %Y}"
+        if service.replacement_exists(db.session, document):
+            message = f"Document {document.number} was superseded on {day}: download the new copy."
+        else:
+            message = (
+                f"Document {document.number} was withdrawn on {day}: it may hold information no "
+                "longer shared with your agency. The coordinator will issue the papers again."
+            )
+        flash(message, "error")
         if document.meeting_id is not None:
             return redirect(
                 url_for("papers.meeting_papers", meeting_id=document.meeting_id), code=303
