@@ -14,15 +14,16 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
-from marac import MIGRATIONS_DIR, audit, clock, matching, seeding, twofactor
+from marac import MIGRATIONS_DIR, audit, clock, matching, sealing, seeding, twofactor
 from marac import backup as backups
 from marac.domain import Role
 from marac.extensions import db
-from marac.models import Agency, Case, User
+from marac.models import Agency, Case, SignInState, User
 from marac.services import accounts, reminders, retention
 
 DEMO_PASSWORD_FILE = "demo_password"  # noqa: S105 - a file name, not a password
@@ -204,6 +205,50 @@ def audit_verify_command() -> None:
     sys.exit(1)
 
 
+@click.command("new-data-key")
+def new_data_key_command() -> None:
+    """Print a new data key, for rotating MARAC_DATA_KEY (docs/security.md)."""
+    click.echo(Fernet.generate_key().decode())
+
+
+@click.command("reseal-secrets")
+@with_appcontext
+def reseal_secrets_command() -> None:
+    """Seal every stored second-factor secret again with the current data key.
+
+    Run once the new key is MARAC_DATA_KEY and the old one is in MARAC_DATA_KEY_PREVIOUS on every
+    machine; afterwards the old key can be dropped. Exits 1 if any secret opens with no key.
+    """
+    resealed, unopened = 0, []
+    for state in db.session.scalars(
+        sa.select(SignInState).where(SignInState.totp_secret_sealed.is_not(None))
+    ):
+        try:
+            state.totp_secret_sealed = sealing.reseal(state.totp_secret_sealed)
+        except sealing.SealBroken:
+            unopened.append(state.user_id)
+            continue
+        resealed += 1
+    audit.record(
+        "data_key.resealed",
+        detail=(
+            f"{resealed} second-factor secrets sealed again with the current data key; "
+            f"{len(unopened)} could not be opened with any key"
+            + (f" (users {', '.join(map(str, unopened))})" if unopened else "")
+        ),
+    )
+    db.session.commit()
+    click.echo(f"{resealed} second-factor secrets sealed again with the current data key.")
+    if unopened:
+        click.echo(
+            f"{len(unopened)} could not be opened with the current or a previous key (user ids "
+            f"{', '.join(map(str, unopened))}): reset those people's second factor.",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo("MARAC_DATA_KEY_PREVIOUS can now be removed from every machine.")
+
+
 def _retention_years() -> int:
     years = int(current_app.config["MARAC_RETENTION_YEARS"])
     if years < 1:
@@ -337,6 +382,8 @@ def register_commands(app: Flask) -> None:
         send_email_command,
         demo_code_command,
         audit_verify_command,
+        new_data_key_command,
+        reseal_secrets_command,
         retention_due_command,
         retention_delete_command,
         backup_command,

@@ -63,6 +63,12 @@ def instance_data_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _previous_data_keys() -> tuple[str, ...]:
+    from marac.sealing import previous_keys
+
+    return previous_keys(os.environ.get("MARAC_DATA_KEY_PREVIOUS"))
+
+
 def default_database_url(instance_path: Path) -> str:
     return f"sqlite:///{instance_path / 'marac.sqlite3'}"
 
@@ -75,6 +81,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         or default_database_url(instance_path),
         # Seals the second-factor secrets in the database; lose it and everyone enrols again.
         "MARAC_DATA_KEY": os.environ.get("MARAC_DATA_KEY") or instance_data_key(instance_path),
+        # Keys the data used to be sealed with, while a new key is rolled out (marac.sealing).
+        "MARAC_DATA_KEY_PREVIOUS": _previous_data_keys(),
         # Cookies are Secure unless the operator says the service is served over plain HTTP
         # (only the loopback demo does that).
         "SESSION_COOKIE_SECURE": _env_bool("MARAC_COOKIE_SECURE", True),

@@ -119,3 +119,92 @@ def test_the_migration_seals_existing_secrets_and_undoing_it_opens_them(
         assert accounts.sign_in_state(db.session.get(User, user_id)).enrolled
         db.session.remove()
         db.engine.dispose()
+
+
+# --- rotating the data key ---------------------------------------------------------------------
+
+
+def _sign_in(client: FlaskClient, username: str) -> int:
+    # Each code is accepted once: forget the last one used, as a phone shows the next.
+    db.session.execute(
+        sa.update(SignInState)
+        .where(
+            SignInState.user_id
+            == sa.select(User.id).where(User.username == username).scalar_subquery()
+        )
+        .values(totp_last_step=None)
+    )
+    db.session.commit()
+    return client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": PASSWORD,
+            "code": pyotp.TOTP(TOTP_SECRET).at(clock.utc_now()),
+            "csrf_token": csrf_token(client),
+        },
+    ).status_code
+
+
+def test_rotating_the_key_keeps_every_second_factor_and_drops_the_old_key(
+    app: Flask, make_user: Callable
+) -> None:
+    before = make_user(Role.AGENCY_REP, username="before-rotation")
+    unopenable = make_user(Role.AGENCY_REP, username="other-instance")
+    # A secret sealed by some other instance's key: no key of this service opens it.
+    unopenable.sign_in.totp_secret_sealed = sealing.seal_with(
+        Fernet.generate_key().decode(), TOTP_SECRET
+    )
+    db.session.commit()
+    old_key, new_key = app.config["MARAC_DATA_KEY"], Fernet.generate_key().decode()
+    old_stored = _stored(before.id)
+
+    # Rolled out: the new key seals, the old one still opens what it sealed.
+    app.config.update(MARAC_DATA_KEY=new_key, MARAC_DATA_KEY_PREVIOUS=(old_key,))
+    assert _sign_in(app.test_client(), "before-rotation") == 302
+    during = make_user(Role.AGENCY_REP, username="during-rotation")
+    assert sealing.unseal_with(new_key, _stored(during.id)) == TOTP_SECRET
+
+    result = app.test_cli_runner().invoke(args=["reseal-secrets"])
+    assert result.exit_code == 1, result.output  # one secret no key opens: said, not hidden
+    assert "sealed again with the current data key" in result.output
+    assert f"user ids {unopenable.id}" in result.output
+    db.session.expire_all()
+    resealed = _stored(before.id)
+    assert resealed != old_stored
+    assert sealing.unseal_with(new_key, resealed) == TOTP_SECRET
+    with pytest.raises(sealing.SealBroken):
+        sealing.unseal_with(old_key, resealed)
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "data_key.resealed"))
+    assert entry is not None and "could not be opened with any key" in entry.detail
+    assert TOTP_SECRET not in entry.detail
+
+    # The old key dropped: everyone resealed still signs in.
+    app.config.update(MARAC_DATA_KEY_PREVIOUS=())
+    assert _sign_in(app.test_client(), "before-rotation") == 302
+    assert _sign_in(app.test_client(), "during-rotation") == 302
+
+
+def test_without_the_previous_key_the_old_secrets_do_not_open(
+    app: Flask, make_user: Callable
+) -> None:
+    make_user(Role.AGENCY_REP, username="not-rolled")
+    app.config.update(MARAC_DATA_KEY=Fernet.generate_key().decode(), MARAC_DATA_KEY_PREVIOUS=())
+    assert _sign_in(app.test_client(), "not-rolled") == 401
+
+
+def test_previous_keys_are_read_from_a_list_and_a_mistyped_one_is_refused() -> None:
+    first, second = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    assert sealing.previous_keys(f" {first}, {second} ") == (first, second)
+    assert sealing.previous_keys("") == ()
+    assert sealing.previous_keys(None) == ()
+    with pytest.raises(ValueError, match="not a data key"):
+        sealing.previous_keys(f"{first},not-a-key")
+
+
+def test_a_new_data_key_is_printed_fresh_each_time(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    keys = {runner.invoke(args=["new-data-key"]).output.strip() for _ in range(2)}
+    assert len(keys) == 2
+    for key in keys:
+        assert sealing.unseal_with(key, sealing.seal_with(key, "x")) == "x"
