@@ -116,6 +116,8 @@ class PresentedDocument:
     reissue_reason: str | None
     # Whether this viewer may download it.
     may_read: bool
+    # Taken out of force with nothing issued in its place yet (``withdraw_copies_holding``).
+    withdrawn: bool = False
 
 
 def facts_of(document: IssuedDocument) -> policy.DocumentFacts:
@@ -149,6 +151,13 @@ def meeting_documents(
         .order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id)
     ).all()
     tracer = policy.may_run_meeting(viewer, meeting.area_id).full
+    # A copy out of force with no copy in force for the same recipient was withdrawn (an item in
+    # it closed to that agency), not replaced: the papers need issuing again.
+    in_force = {
+        (document.kind, document.recipient_agency_id)
+        for document, _name, _by in rows
+        if document.superseded_at is None
+    }
     result = []
     for document, agency_name, issued_by in rows:
         may_read = policy.may_read_document(viewer, facts_of(document)).full
@@ -169,6 +178,8 @@ def meeting_documents(
                 else None,
                 reissue_reason=document.reissue_reason,
                 may_read=may_read and document.superseded_at is None,
+                withdrawn=document.superseded_at is not None
+                and (document.kind, document.recipient_agency_id) not in in_force,
             )
         )
     return result

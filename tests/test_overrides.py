@@ -594,8 +594,15 @@ def test_revoking_withdraws_the_agencys_copies_issued_while_the_override_stood(w
     assert csc_copy.number in withdrawn[0].detail
     assert "Risk has passed" not in withdrawn[0].detail and SECRET not in withdrawn[0].detail
 
+    coordinator = _client(app, w.coordinator)
+    listed = page_text(coordinator.get(f"/meetings/{w.meeting.id}/papers"))
+    assert "1 copy was withdrawn and not yet replaced" in listed
+    assert csc_copy.number in listed and "Issue the papers again" in listed
+
     # Issued again, the agency's new copy holds only what it may read now.
     again = _issue(w, reason="Issued again: an override was revoked")
+    listed = page_text(coordinator.get(f"/meetings/{w.meeting.id}/papers"))
+    assert "withdrawn and not yet replaced" not in listed and "Replaced" in listed
     fresh = _download(csc, again[w.csc.id])
     assert fresh.status_code == 200 and SECRET not in _pdf_text(fresh.data)
     # The copy is really the case's minutes: the item the agency may read is there.
@@ -634,7 +641,9 @@ def test_a_superseded_copy_still_says_download_the_new_one(w, app) -> None:  # n
     assert refused.status_code == 303
     told = page_text(csc.get(refused.headers["Location"]))
     assert f"Document {old.number} was superseded on" in told
-    assert "download the new copy" in told and "withdrawn" not in told
+    assert "download the new copy" in told
+    assert f"Document {old.number} was withdrawn" not in told
+    assert "not yet replaced" not in told
 
 
 OVERRIDE_WORDS = ("Disclosure overrides", "CNYTREASON", "Child at risk of significant harm")
