@@ -223,9 +223,11 @@ _RELATIONSHIPS_AMONG = (
     )
     .order_by(Relationship.id)
 )
-_CASE_ITEMS = (
+# An information item's facts for the policy, without its text (the case page, the minutes).
+ITEM_FACTS = (
     sa.select(
         InformationItem.id,
+        InformationItem.agenda_item_id,
         InformationItem.about_person_id,
         InformationItem.source,
         InformationItem.classification,
@@ -238,7 +240,7 @@ _CASE_ITEMS = (
     .join(Agency, Agency.id == InformationItem.recorded_by_agency_id)
     .order_by(InformationItem.recorded_at, InformationItem.id)
 )
-_ITEMS_OF_CASE = _CASE_ITEMS.where(InformationItem.case_id == sa.bindparam("case_id"))
+_ITEMS_OF_CASE = ITEM_FACTS.where(InformationItem.case_id == sa.bindparam("case_id"))
 _ITEMS_OF_AGENDA_ITEM = _ITEMS_OF_CASE.where(
     InformationItem.agenda_item_id == sa.bindparam("agenda_item_id")
 )

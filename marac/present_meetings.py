@@ -41,6 +41,7 @@ from marac.models import (
     VictimVoice,
 )
 from marac.present import (
+    ITEM_FACTS,
     ITEM_TEXTS,
     ROLE_ORDER,
     PresentedItem,
@@ -545,9 +546,7 @@ class MeetingRows:
                     .where(CasePerson.case_id.in_({i.case_id for i in heard}))
                 )
             }
-            for row in session.execute(
-                _item_facts_statement().where(InformationItem.agenda_item_id.in_(ids))
-            ):
+            for row in session.execute(ITEM_FACTS.where(InformationItem.agenda_item_id.in_(ids))):
                 item_rows[row.agenda_item_id].append(row)
             voices = {
                 voice.agenda_item_id: (voice, agency)
@@ -611,26 +610,6 @@ class MeetingRows:
             approver=approver,
             summary=summarise(session, meeting, len(heard)),
         )
-
-
-def _item_facts_statement() -> sa.Select:
-    """An information item's facts for the policy, without its text."""
-    return (
-        sa.select(
-            InformationItem.id,
-            InformationItem.agenda_item_id,
-            InformationItem.about_person_id,
-            InformationItem.source,
-            InformationItem.classification,
-            InformationItem.recorded_by_agency_id,
-            InformationItem.recorded_by_id,
-            InformationItem.recorded_at,
-            InformationItem.withheld_reason,
-            Agency.name,
-        )
-        .join(Agency, Agency.id == InformationItem.recorded_by_agency_id)
-        .order_by(InformationItem.recorded_at, InformationItem.id)
-    )
 
 
 class _Named:
