@@ -15,6 +15,7 @@ around it. The same network always gives the same picture, byte for byte.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from html import escape
@@ -111,7 +112,9 @@ def _by_barycentre(
         index, node = item
         near = [place[k] for k in neighbours[node.key] if k in place]
         here = (index + 0.5) / len(layer)
-        return (sum(near) / len(near) if near else here, index)
+        # fsum is exact, so the order the neighbours come in (a set of keys, walked in an order
+        # that differs from process to process) cannot change a tie: the picture stays put.
+        return (math.fsum(near) / len(near) if near else here, index)
 
     return [node for _, node in sorted(enumerate(layer), key=key)]
 
