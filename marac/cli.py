@@ -10,6 +10,7 @@ import os
 import secrets
 import socket
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -23,7 +24,7 @@ from marac import MIGRATIONS_DIR, audit, clock, matching, sealing, seeding, twof
 from marac import backup as backups
 from marac.domain import Role
 from marac.extensions import db
-from marac.models import Agency, Case, SignInState, User
+from marac.models import Agency, Case, PartnerContactRecord, SignInState, User
 from marac.services import accounts, reminders, retention
 
 DEMO_PASSWORD_FILE = "demo_password"  # noqa: S105 - a file name, not a password
@@ -273,28 +274,61 @@ def retention_due_command() -> None:
             f"  {case.reference}  referred {case.referred_on.isoformat()}  "
             f"closed {case.closed_on.isoformat()}"
         )
-    audit.record("retention.review", detail=f"{len(cases)} cases past {years} years listed")
+    records = retention.due_pc_records(db.session, today, years)
+    click.echo(
+        f"Partner-contact records closed on or before {cutoff.isoformat()}: {len(records)} "
+        f"record{'' if len(records) == 1 else 's'}."
+    )
+    for record in records:
+        click.echo(
+            f"  record {record.id}  {record.agency.name}  started {record.started_on.isoformat()}  "
+            f"closed {record.closed_on.isoformat()}"
+        )
+    audit.record(
+        "retention.review",
+        detail=(
+            f"{len(cases)} cases and {len(records)} partner-contact records past {years} years "
+            "listed"
+        ),
+    )
     db.session.commit()
 
 
 @click.command("retention-delete")
 @click.argument("references", nargs=-1)
-@click.option("--all-due", is_flag=True, help="Every case that retention-due lists.")
+@click.option(
+    "--all-due", is_flag=True, help="Every case and partner-contact record retention-due lists."
+)
+@click.option(
+    "--pc-record",
+    "pc_records",
+    type=int,
+    multiple=True,
+    help="A partner-contact record past retention, by number (repeat for several).",
+)
 @click.option(
     "--confirm",
     is_flag=True,
     help="Really delete. Without it nothing is deleted: the command says what would be.",
 )
 @with_appcontext
-def retention_delete_command(references: tuple[str, ...], all_due: bool, confirm: bool) -> None:
-    """Delete closed cases past retention and the people only in them, leaving a tombstone.
+def retention_delete_command(
+    references: tuple[str, ...], all_due: bool, pc_records: tuple[int, ...], confirm: bool
+) -> None:
+    """Delete closed cases and partner-contact records past retention, and the people only in
+    them; a case leaves a tombstone, each deletion an audit entry.
 
-    Dry run unless --confirm is given. Name the cases by reference, or give --all-due.
+    Dry run unless --confirm is given. Name the cases by reference and the records with
+    --pc-record, or give --all-due.
     """
     years = _retention_years()
     today = clock.service_today()
-    if all_due == bool(references):
-        raise click.UsageError("Name the cases by reference, or give --all-due (not both).")
+    if all_due == bool(references or pc_records):
+        raise click.UsageError(
+            "Name the cases by reference (or records with --pc-record), or give --all-due "
+            "(not both)."
+        )
+    records = _pc_records_to_delete(today, years, all_due, pc_records)
     if all_due:
         cases = retention.due_cases(db.session, today, years)
     else:
@@ -325,10 +359,48 @@ def retention_delete_command(references: tuple[str, ...], all_due: bool, confirm
             db.session.commit()
         else:
             db.session.rollback()
-    if not cases:
-        click.echo("No case to delete.")
+    record_ids = [record.id for record in records]
+    for record_id in record_ids:
+        record = db.session.get(PartnerContactRecord, record_id)
+        if record is None:
+            # Deleted above with the person it belonged to, who was only in a deleted case.
+            click.echo(f"Partner-contact record {record_id} went with a case above.")
+            continue
+        deletion = retention.delete_pc_record(db.session, record, years)
+        click.echo(
+            f"{verb} {deletion.reference}: {sum(deletion.counts.values())} rows, "
+            f"{deletion.people_deleted} people ({deletion.people_kept} kept: in other records)"
+        )
+        for name, count in sorted(deletion.counts.items()):
+            click.echo(f"    {name}: {count}")
+        if confirm:
+            db.session.commit()
+        else:
+            db.session.rollback()
+    if not cases and not records:
+        click.echo("Nothing to delete.")
     elif not confirm:
         click.echo("Dry run: nothing was deleted. Add --confirm to delete.")
+
+
+def _pc_records_to_delete(
+    today: date, years: int, all_due: bool, numbers: tuple[int, ...]
+) -> list[PartnerContactRecord]:
+    if all_due:
+        return retention.due_pc_records(db.session, today, years)
+    records = []
+    for number in numbers:
+        record = db.session.get(PartnerContactRecord, number)
+        if record is None:
+            raise click.UsageError(f"There is no partner-contact record {number}.")
+        if not retention.is_pc_record_due(record, today, years):
+            raise click.UsageError(
+                f"Partner-contact record {number} is not past retention: only records closed on "
+                f"or before {retention.retention_cutoff(today, years).isoformat()} can be "
+                "deleted."
+            )
+        records.append(record)
+    return records
 
 
 @click.command("backup")

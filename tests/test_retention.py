@@ -20,7 +20,7 @@ from flask_migrate import upgrade
 from marac import MIGRATIONS_DIR
 from marac.domain import CaseStatus
 from marac.extensions import db
-from marac.models import AuditEntry, Case, CaseTombstone, Person
+from marac.models import AuditEntry, Case, CaseTombstone, PartnerContactRecord, Person
 from marac.seeding import load_demo
 from marac.services import accounts, retention
 
@@ -172,3 +172,107 @@ def test_deleting_leaves_no_personal_data_and_the_trail_verifies(demo_copy: Flas
     assert "intact" in verified.output
     # The case is gone: naming it again is refused.
     assert runner.invoke(args=["retention-delete", CASE, "--confirm"]).exit_code != 0
+
+
+# --- partner-contact records --------------------------------------------------------------------
+# Jade Whitlow is in no MARAC case: her partner-contact record (CNYC14) is all the service holds
+# of her, with her address (CNYN01). Hannah Pryce's record (CNYC13) goes, but she stays: she is the
+# victim in NM-2025-0140. Both records are closed long ago for the test; Megan's stays open.
+JADE_GONE = ["CNYC14", "CNYN01", "Jade", "Whitlow"]
+HANNAH_GONE = ["CNYC13"]
+PC_STAYS = ["Hannah", "Pryce", "CNYC05", "Megan", "Kieran"]
+
+
+def _close_records(app: Flask, *given_names: str) -> dict[str, int]:
+    with app.app_context():
+        ids = {}
+        for given in given_names:
+            record = db.session.scalar(
+                sa.select(PartnerContactRecord)
+                .join(Person, Person.id == PartnerContactRecord.person_id)
+                .where(Person.given_name == given)
+            )
+            record.started_on = date(2018, 5, 1)
+            record.closed_on = date(2019, 6, 30)
+            record.closed_reason = "She moved out of the area"
+            ids[given] = record.id
+        db.session.commit()
+        return ids
+
+
+def test_closed_partner_contact_records_past_the_period_are_listed(demo_copy: Flask) -> None:
+    ids = _close_records(demo_copy, "Jade")
+    result = demo_copy.test_cli_runner().invoke(args=["retention-due"])
+    assert result.exit_code == 0, result.output
+    assert f"record {ids['Jade']}  Harbour" in result.output
+    assert "1 record." in result.output
+    # Names never appear in the list, only the record's number, agency and dates.
+    assert "Jade" not in result.output and "Whitlow" not in result.output
+
+
+def test_a_partner_contact_record_not_past_the_period_is_refused(demo_copy: Flask) -> None:
+    runner = demo_copy.test_cli_runner()
+    with demo_copy.app_context():
+        open_record = db.session.scalar(sa.select(PartnerContactRecord.id).limit(1))
+        before = row_counts(db.session.connection())
+        db.session.commit()
+    refused = runner.invoke(args=["retention-delete", "--pc-record", str(open_record), "--confirm"])
+    assert refused.exit_code != 0 and "not past retention" in refused.output
+    missing = runner.invoke(args=["retention-delete", "--pc-record", "999999", "--confirm"])
+    assert missing.exit_code != 0 and "no partner-contact record 999999" in missing.output
+    with demo_copy.app_context():
+        assert row_counts(db.session.connection()) == before
+
+
+def test_deleting_partner_contact_records_leaves_nothing_of_her_and_the_trail_verifies(
+    demo_copy: Flask,
+) -> None:
+    ids = _close_records(demo_copy, "Jade", "Hannah")
+    with demo_copy.app_context():
+        connection = db.session.connection()
+        before = every_text(connection)
+        counts_before = row_counts(connection)
+        db.session.commit()
+    for needle in JADE_GONE + HANNAH_GONE + PC_STAYS:
+        assert where(before, needle), f"{needle} should be in the demo to begin with"
+
+    runner = demo_copy.test_cli_runner()
+    dry = runner.invoke(args=["retention-delete", "--all-due"])
+    assert dry.exit_code == 0, dry.output
+    assert f"Would delete partner-contact record {ids['Jade']}" in dry.output
+    assert "Dry run" in dry.output
+    with demo_copy.app_context():
+        assert row_counts(db.session.connection()) == counts_before
+
+    result = runner.invoke(args=["retention-delete", "--all-due", "--confirm"])
+    assert result.exit_code == 0, result.output
+    assert f"Deleted partner-contact record {ids['Jade']}" in result.output
+    assert f"Deleted partner-contact record {ids['Hannah']}" in result.output
+    # The case closed for the fixture goes too, as before.
+    assert f"Deleted {CASE}" in result.output
+
+    with demo_copy.app_context():
+        connection = db.session.connection()
+        after = every_text(connection)
+        for needle in JADE_GONE + HANNAH_GONE:
+            assert not where(after, needle), f"{needle} is still in {where(after, needle)}"
+        for needle in PC_STAYS:
+            assert where(after, needle), f"{needle} was lost"
+        for record_id in ids.values():
+            assert db.session.get(PartnerContactRecord, record_id) is None
+        assert db.session.scalar(sa.select(Person).where(Person.given_name == "Jade")) is None
+        assert db.session.scalar(sa.select(Person).where(Person.given_name == "Hannah"))
+        entries = {
+            entry.object_id: entry.detail
+            for entry in db.session.scalars(
+                sa.select(AuditEntry).where(AuditEntry.action == "partner_contact.retention_delete")
+            )
+        }
+        assert set(entries) == set(ids.values())
+        assert "1 people deleted" in entries[ids["Jade"]]
+        assert "0 people deleted, 1 kept" in entries[ids["Hannah"]]
+        assert all("Jade" not in d and "Hannah" not in d for d in entries.values())
+        db.session.commit()
+
+    verified = runner.invoke(args=["audit-verify"])
+    assert verified.exit_code == 0, verified.output

@@ -110,7 +110,7 @@ def test_looking_at_the_list_is_audited(w, app) -> None:  # noqa: ANN001
         sa.select(AuditEntry).where(AuditEntry.action == "retention.review")
     ).all()
     assert entry.user_id == w["users"]["coordinator"].id
-    assert entry.detail == f"2 cases past {w['years']} years listed"
+    assert entry.detail == (f"2 cases and 0 partner-contact records past {w['years']} years listed")
 
 
 def test_a_case_closed_on_29_february_is_due_on_1_march() -> None:

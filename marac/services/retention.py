@@ -14,6 +14,12 @@ deleted, when another case's information or actions are about them, when their p
 record is still open, or when they have a programme record (the programme's records follow the
 programme's own lifecycle).
 
+A partner-contact record is kept for the same period after it was closed, then deleted the same
+way: her contact log, the children's section, her worker's tasks, and her own person record when
+she is in no case and no other record (her partner-contact worker may be the only agency that
+ever knew her). It leaves no tombstone: its audit entry (record number, agency, dates, counts) is
+the record that it existed.
+
 What is left is a tombstone (reference, dates, counts of rows deleted) and two audit entries.
 Audit entries never held the deleted values (they name ids, field names and staff), so the
 append-only chain stays as it is and still verifies.
@@ -33,6 +39,7 @@ from marac.domain import CaseStatus
 from marac.extensions import db
 from marac.models import (
     Action,
+    Agency,
     CasePerson,
     CaseTombstone,
     InformationItem,
@@ -125,20 +132,87 @@ def is_due(case: Case, today: date, years: int) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class DueRecord:
+    """A partner-contact record listed for review: its number, agency and dates only."""
+
+    record_id: int
+    agency_name: str
+    closed_on: date
+    due_since: date
+
+
+def _pc_record_due(today: date, years: int) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        PartnerContactRecord.closed_on.is_not(None),
+        PartnerContactRecord.closed_on <= retention_cutoff(today, years),
+    )
+
+
+def pc_records_for_review(
+    session: Session, area_id: int, today: date, years: int, limit: int = 500
+) -> tuple[int, list[DueRecord]]:
+    """How many of the area's closed partner-contact records are past retention, and the
+    longest-due ``limit`` of them."""
+    due = sa.and_(PartnerContactRecord.area_id == area_id, _pc_record_due(today, years))
+    total = (
+        session.scalar(sa.select(sa.func.count()).select_from(PartnerContactRecord).where(due)) or 0
+    )
+    rows = session.execute(
+        sa.select(PartnerContactRecord.id, PartnerContactRecord.closed_on, Agency.name)
+        .join(Agency, Agency.id == PartnerContactRecord.agency_id)
+        .where(due)
+        .order_by(PartnerContactRecord.closed_on, PartnerContactRecord.id)
+        .limit(limit)
+    )
+    return total, [
+        DueRecord(row.id, row.name, row.closed_on, due_since(row.closed_on, years)) for row in rows
+    ]
+
+
+def due_pc_records(session: Session, today: date, years: int) -> list[PartnerContactRecord]:
+    return list(
+        session.scalars(
+            sa.select(PartnerContactRecord)
+            .where(_pc_record_due(today, years))
+            .order_by(PartnerContactRecord.closed_on, PartnerContactRecord.id)
+        )
+    )
+
+
+def is_pc_record_due(record: PartnerContactRecord, today: date, years: int) -> bool:
+    return record.closed_on is not None and record.closed_on <= retention_cutoff(today, years)
+
+
 @dataclass
 class Deletion:
+    """What one deletion removed: the case's reference (or the record's label) and id."""
+
     reference: str
-    case_id: int
+    record_id: int
     people_deleted: int
     people_kept: int
     counts: Counter[str] = field(default_factory=Counter)
 
 
-def _people_only_here(session: Session, case_ids: set[int]) -> tuple[set[int], set[int]]:
-    """(people to delete, people who stay) among those in these cases and records merged in."""
+def _people_only_here(
+    session: Session,
+    case_ids: set[int],
+    pc_record_ids: frozenset[int] = frozenset(),
+) -> tuple[set[int], set[int]]:
+    """(people to delete, people who stay) among those in these cases or partner-contact
+    records, and records merged in."""
     members = set(
         session.scalars(sa.select(CasePerson.person_id).where(CasePerson.case_id.in_(case_ids)))
     )
+    if pc_record_ids:
+        members |= set(
+            session.scalars(
+                sa.select(PartnerContactRecord.person_id).where(
+                    PartnerContactRecord.id.in_(pc_record_ids)
+                )
+            )
+        )
     # Records merged into them carry their old names: they go with them.
     frontier = set(members)
     while frontier:
@@ -182,6 +256,16 @@ def _people_only_here(session: Session, case_ids: set[int]) -> tuple[set[int], s
             )
         )
     )
+    if pc_record_ids:
+        # Deleting one of her records: any other record of hers, closed or not, keeps her.
+        kept |= set(
+            session.scalars(
+                sa.select(PartnerContactRecord.person_id).where(
+                    PartnerContactRecord.person_id.in_(members),
+                    PartnerContactRecord.id.not_in(pc_record_ids),
+                )
+            )
+        )
     kept |= set(
         session.scalars(
             sa.select(ProgrammeRecord.person_id).where(ProgrammeRecord.person_id.in_(members))
@@ -245,7 +329,7 @@ def delete_case(session: Session, case: Case, years: int) -> Deletion:
         counts="",
     )
     session.flush()
-    _delete(session, Case.__table__, {deletion.case_id}, deletion.counts)
+    _delete(session, Case.__table__, {deletion.record_id}, deletion.counts)
     _delete(session, Person.__table__, deleted_people, deletion.counts)
     counts_text = "; ".join(f"{name}: {n}" for name, n in sorted(deletion.counts.items()) if n)
     tombstone.counts = counts_text
@@ -254,7 +338,7 @@ def delete_case(session: Session, case: Case, years: int) -> Deletion:
     audit.record(
         "case.retention_delete",
         object_type="case",
-        object_id=deletion.case_id,
+        object_id=deletion.record_id,
         detail=(
             f"{deletion.reference}: closed {tombstone.closed_on.isoformat()}, retention "
             f"{years} years; {len(deleted_people)} people deleted, {len(kept_people)} kept "
@@ -266,7 +350,35 @@ def delete_case(session: Session, case: Case, years: int) -> Deletion:
         "case_tombstone.create",
         object_type="case_tombstone",
         object_id=tombstone.id,
-        detail=f"{deletion.reference} (case {deletion.case_id})",
+        detail=f"{deletion.reference} (case {deletion.record_id})",
+        session=session,
+    )
+    session.flush()
+    return deletion
+
+
+def delete_pc_record(session: Session, record: PartnerContactRecord, years: int) -> Deletion:
+    """Delete a closed partner-contact record past retention, and her person record when she is
+    in nothing else. Flushes, never commits: the caller commits (or, for a dry run, rolls back).
+    """
+    record_id, closed_on, agency_id = record.id, record.closed_on, record.agency_id
+    agency_name = record.agency.name
+    deleted_people, kept_people = _people_only_here(session, set(), frozenset({record_id}))
+    label = f"partner-contact record {record_id}"
+    deletion = Deletion(label, record_id, len(deleted_people), len(kept_people))
+    session.flush()
+    _delete(session, PartnerContactRecord.__table__, {record_id}, deletion.counts)
+    _delete(session, Person.__table__, deleted_people, deletion.counts)
+    counts_text = "; ".join(f"{name}: {n}" for name, n in sorted(deletion.counts.items()) if n)
+    audit.record(
+        "partner_contact.retention_delete",
+        object_type="partner_contact_record",
+        object_id=record_id,
+        detail=(
+            f"{label} of agency {agency_id} ({agency_name}): closed {closed_on.isoformat()}, "
+            f"retention {years} years; {len(deleted_people)} people deleted, "
+            f"{len(kept_people)} kept (in other records); rows deleted: {counts_text}"
+        ),
         session=session,
     )
     session.flush()

@@ -1,8 +1,10 @@
-"""Retention review: the area's closed cases past the retention period, before deletion.
+"""Retention review: the area's closed cases and partner-contact records past the retention
+period, before deletion.
 
-The list holds references and dates only. Deleting is done by the service's operator with
-``marac retention-delete`` (a dry run unless ``--confirm``), never from a page: it cannot be
-undone, and it is run against a backup plan (docs/security.md, "Data retention").
+The lists hold references, record numbers, agencies and dates only. Deleting is done by the
+service's operator with ``marac retention-delete`` (a dry run unless ``--confirm``), never from
+a page: it cannot be undone, and it is run against a backup plan (docs/security.md, "Data
+retention").
 """
 
 from __future__ import annotations
@@ -29,11 +31,16 @@ def index() -> str:
     years = int(current_app.config["MARAC_RETENTION_YEARS"])
     today = clock.service_today()
     total, cases = retention.due_for_review(db.session, viewer.area_id, today, years, LIST_LIMIT)
+    record_total, records = retention.pc_records_for_review(
+        db.session, viewer.area_id, today, years, LIST_LIMIT
+    )
     audit.record(
         "retention.review",
         object_type="area",
         object_id=viewer.area_id,
-        detail=f"{total} cases past {years} years listed",
+        detail=(
+            f"{total} cases and {record_total} partner-contact records past {years} years listed"
+        ),
     )
     return render_template(
         "retention/index.html",
@@ -41,4 +48,6 @@ def index() -> str:
         cutoff=retention.retention_cutoff(today, years),
         total=total,
         cases=cases,
+        record_total=record_total,
+        records=records,
     )
