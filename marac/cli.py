@@ -343,22 +343,10 @@ def retention_delete_command(
                     f"{retention.retention_cutoff(today, years).isoformat()} can be deleted."
                 )
             cases.append(case)
-    verb = "Deleted" if confirm else "Would delete"
     ids = [case.id for case in cases]
     for case_id in ids:
         case = db.session.get(Case, case_id)
-        deletion = retention.delete_case(db.session, case, years)
-        rows = sum(deletion.counts.values())
-        click.echo(
-            f"{verb} {deletion.reference}: {rows} rows, {deletion.people_deleted} people "
-            f"({deletion.people_kept} kept: in other records)"
-        )
-        for name, count in sorted(deletion.counts.items()):
-            click.echo(f"    {name}: {count}")
-        if confirm:
-            db.session.commit()
-        else:
-            db.session.rollback()
+        _finish_deletion(retention.delete_case(db.session, case, years), confirm)
     record_ids = [record.id for record in records]
     for record_id in record_ids:
         record = db.session.get(PartnerContactRecord, record_id)
@@ -366,21 +354,26 @@ def retention_delete_command(
             # Deleted above with the person it belonged to, who was only in a deleted case.
             click.echo(f"Partner-contact record {record_id} went with a case above.")
             continue
-        deletion = retention.delete_pc_record(db.session, record, years)
-        click.echo(
-            f"{verb} {deletion.reference}: {sum(deletion.counts.values())} rows, "
-            f"{deletion.people_deleted} people ({deletion.people_kept} kept: in other records)"
-        )
-        for name, count in sorted(deletion.counts.items()):
-            click.echo(f"    {name}: {count}")
-        if confirm:
-            db.session.commit()
-        else:
-            db.session.rollback()
+        _finish_deletion(retention.delete_pc_record(db.session, record, years), confirm)
     if not cases and not records:
         click.echo("Nothing to delete.")
     elif not confirm:
         click.echo("Dry run: nothing was deleted. Add --confirm to delete.")
+
+
+def _finish_deletion(deletion: retention.Deletion, confirm: bool) -> None:
+    """Say what one deletion removed (or would), then commit it or, for a dry run, roll back."""
+    click.echo(
+        f"{'Deleted' if confirm else 'Would delete'} {deletion.reference}: "
+        f"{sum(deletion.counts.values())} rows, {deletion.people_deleted} people "
+        f"({deletion.people_kept} kept: in other records)"
+    )
+    for name, count in sorted(deletion.counts.items()):
+        click.echo(f"    {name}: {count}")
+    if confirm:
+        db.session.commit()
+    else:
+        db.session.rollback()
 
 
 def _pc_records_to_delete(

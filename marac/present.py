@@ -484,20 +484,7 @@ def present_items(
         rows = session.execute(
             _ITEMS_OF_AGENDA_ITEM, {"case_id": case_id, "agenda_item_id": agenda_item_id}
         ).all()
-    decisions = {}
-    for row in rows:
-        facts = policy.ItemFacts(
-            id=row.id,
-            about_person_id=row.about_person_id,
-            source=row.source,
-            classification=row.classification,
-            recorded_by_agency_id=row.recorded_by_agency_id,
-            recorded_by_agency_name=row.name,
-            recorded_by_id=row.recorded_by_id,
-            recorded_on=row.recorded_at.date(),
-            withheld_reason=row.withheld_reason,
-        )
-        decisions[row.id] = policy.information_item(viewer, links, facts)
+    decisions = {row.id: policy.information_item(viewer, links, item_facts(row)) for row in rows}
 
     open_ids = [item_id for item_id, d in decisions.items() if d.full]
     # The text (and who recorded it), only for the items opened: columns, not whole rows, since
@@ -508,6 +495,21 @@ def present_items(
         else {}
     )
     return items_as_decided(rows, decisions, details, labels)
+
+
+def item_facts(row: Any) -> policy.ItemFacts:
+    """What the policy reads of an item, from a row of ``ITEM_FACTS``."""
+    return policy.ItemFacts(
+        id=row.id,
+        about_person_id=row.about_person_id,
+        source=row.source,
+        classification=row.classification,
+        recorded_by_agency_id=row.recorded_by_agency_id,
+        recorded_by_agency_name=row.name,
+        recorded_by_id=row.recorded_by_id,
+        recorded_on=row.recorded_at.date(),
+        withheld_reason=row.withheld_reason,
+    )
 
 
 def items_as_decided(

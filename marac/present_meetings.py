@@ -46,6 +46,7 @@ from marac.present import (
     ROLE_ORDER,
     PresentedItem,
     _people_labels,
+    item_facts,
     items_as_decided,
     people_labels,
     present_items,
@@ -348,20 +349,8 @@ def present_voice(
     voice = session.scalar(sa.select(VictimVoice).where(VictimVoice.agenda_item_id == item_id))
     if voice is None:
         return PresentedVoice(recorded=False)
-    account = policy.victim_voice_account(
-        viewer, links, policy.VoiceFacts(recorded_by_id=voice.recorded_by_id)
-    )
     by = session.scalar(sa.select(Agency.name).where(Agency.id == voice.recorded_by_agency_id))
-    return PresentedVoice(
-        recorded=True,
-        views=voice.views if account.full else None,
-        wishes=voice.wishes if account.full else None,
-        may_share=voice.may_share,
-        note=account.summary,
-        recorded_by=by,
-        recorded_on=clock.local(voice.recorded_at).date(),
-        version=voice.version,
-    )
+    return _voice(viewer, links, (voice, by))
 
 
 def present_agenda_case(
@@ -588,17 +577,7 @@ class MeetingRows:
             people=people,
             item_rows=item_rows,
             item_facts={
-                row.id: policy.ItemFacts(
-                    id=row.id,
-                    about_person_id=row.about_person_id,
-                    source=row.source,
-                    classification=row.classification,
-                    recorded_by_agency_id=row.recorded_by_agency_id,
-                    recorded_by_agency_name=row.name,
-                    recorded_by_id=row.recorded_by_id,
-                    recorded_on=row.recorded_at.date(),
-                    withheld_reason=row.withheld_reason,
-                )
+                row.id: item_facts(row)
                 for item_rows_of in item_rows.values()
                 for row in item_rows_of
             },

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marac import audit, clock, policy
-from marac.domain import Classification, OverrideGround
+from marac.domain import AgencySide, Classification, OverrideGround
 from marac.models import (
     Agency,
     Case,
@@ -149,8 +149,6 @@ def item_labels(
 
 def recipient_agencies(session: Session, area_id: int) -> list[Agency]:
     """Agencies an override may name: the area's active agencies, never perpetrator-facing."""
-    from marac.domain import AgencySide
-
     return list(
         session.scalars(
             sa.select(Agency)
